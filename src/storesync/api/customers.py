@@ -1,0 +1,159 @@
+"""``/api/v1/customers``: create, read, look up by email or phone."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
+
+from storesync.api.auth import Principal, require
+from storesync.core.errors import ValidationError
+from storesync.core.permissions import Perm
+from storesync.customers import selectors, services
+from storesync.customers.models import Customer
+from storesync.security.access import Purpose
+
+router = Router(tags=["customers"])
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AddressIn(Strict):
+    line1: str = Field(max_length=255)
+    line2: str = Field("", max_length=255)
+    city: str = Field(max_length=255)
+    postcode: str = Field("", max_length=16)
+    province_code: str = Field("", max_length=8)
+    country_code: str = Field(min_length=2, max_length=2)
+    name: str = Field("", max_length=255)
+    phone: str = Field("", max_length=32)
+
+
+class CustomerIn(Strict):
+    first_name: str = Field("", max_length=255)
+    last_name: str = Field("", max_length=255)
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=32)
+    note: str = Field("", max_length=5000)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    address: AddressIn | None = None
+
+
+class AddressOut(Schema):
+    id: uuid.UUID
+    is_default: bool
+    name: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    postcode: str | None = None
+    phone: str | None = None
+    province_code: str
+    country_code: str
+
+
+class CustomerOut(Schema):
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    tags: list[str]
+    personal_data: str = Field(description="`included`, or `withheld` when the token's role "
+                               "lacks view_personal_data")
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    note: str | None = None
+    addresses: list[AddressOut] | None = None
+
+
+class CustomerPage(Schema):
+    items: list[CustomerOut]
+    next_cursor: str | None
+
+
+def _out(customers: list[Customer], who: Principal, purpose: Purpose) -> list[dict[str, Any]]:
+    base = [
+        {"id": c.id, "created_at": c.created_at, "updated_at": c.updated_at, "tags": c.tags}
+        for c in customers
+    ]
+    if Perm.VIEW_PERSONAL_DATA not in who.permissions:
+        return [{**b, "personal_data": "withheld"} for b in base]
+    views = selectors.customer_reveal(customers=customers, actor=who.actor, purpose=purpose)
+    return [{**b, **v, "personal_data": "included"} for b, v in zip(base, views, strict=True)]
+
+
+@router.post("", response={201: CustomerOut}, summary="Create a customer")
+def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
+    who = require(request, Perm.MANAGE_CUSTOMERS)
+    data = payload.model_dump()
+    address = data.pop("address")
+    customer = services.customer_create(
+        workspace_id=who.workspace_id,
+        data=services.CustomerInput(**data,
+                                    address=services.AddressInput(**address) if address else None),
+        actor=who.actor,
+    )
+    # Echo back only what the caller may see; the values it sent are not re-read unaudited.
+    fresh = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer.id)
+    return Status(201, _out([fresh], who, Purpose.ACCOUNT_MANAGEMENT)[0])
+
+
+@router.get("", response=CustomerPage, summary="List customers, or look one up by email or phone")
+def list_customers(
+    request: HttpRequest,
+    email: str | None = Query(None, max_length=254),
+    phone: str | None = Query(None, max_length=32),
+    cursor: str | None = Query(None, max_length=64),
+    limit: int = Query(50, ge=1, le=200),
+    purpose: Purpose = Query(Purpose.CUSTOMER_SUPPORT),
+) -> dict[str, Any]:
+    who = require(request, Perm.VIEW_CUSTOMERS)
+    if email or phone:
+        # Matching on an email or phone is itself a use of personal data.
+        require(request, Perm.VIEW_PERSONAL_DATA)
+        if cursor:
+            raise ValidationError("a lookup returns one page; drop the cursor", field="cursor")
+        found = selectors.customer_find(workspace_id=who.workspace_id, email=email, phone=phone)
+        return {"items": _out(found, who, purpose), "next_cursor": None}
+    page = selectors.customer_list(workspace_id=who.workspace_id, cursor=cursor, limit=limit)
+    return {"items": _out(page.items, who, purpose), "next_cursor": page.next_cursor}
+
+
+@router.get("/{customer_id}", response=CustomerOut, summary="Read a customer")
+def get_customer(request: HttpRequest, customer_id: str,
+                 purpose: Purpose = Query(Purpose.CUSTOMER_SUPPORT)) -> dict[str, Any]:
+    who = require(request, Perm.VIEW_CUSTOMERS)
+    customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
+    return _out([customer], who, purpose)[0]
+
+
+class CustomerPatch(Strict):
+    first_name: str | None = Field(None, max_length=255)
+    last_name: str | None = Field(None, max_length=255)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=32)
+    note: str | None = Field(None, max_length=5000)
+
+
+@router.patch("/{customer_id}", response=CustomerOut, summary="Change a customer's contact fields")
+def update_customer(request: HttpRequest, customer_id: str,
+                    payload: CustomerPatch) -> dict[str, Any]:
+    who = require(request, Perm.MANAGE_CUSTOMERS)
+    customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
+    changes = payload.model_dump(exclude_unset=True)
+    if not changes:
+        raise ValidationError("nothing to change", field="body")
+    if any(v is None for v in changes.values()):
+        raise ValidationError("send an empty string to clear a field",
+                              field=next(k for k, v in changes.items() if v is None))
+    services.customer_update(workspace_id=who.workspace_id, customer_id=customer.id,
+                             changes=changes, actor=who.actor)
+    fresh = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer.id)
+    return _out([fresh], who, Purpose.ACCOUNT_MANAGEMENT)[0]

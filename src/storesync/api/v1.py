@@ -1,0 +1,24 @@
+"""The REST API, version 1: ``/api/v1/``, OpenAPI at ``/api/v1/openapi.json``."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from storesync import __version__
+from storesync.api import customers, errors, workspace
+from storesync.api.auth import TokenAuth
+
+api = NinjaAPI(
+    title="storesync API",
+    version=f"1 ({__version__})",
+    description=(
+        "Bearer tokens (`storesync token create`) are bound to one workspace and one role. "
+        "Errors are JSON: `{\"error\": {\"code\", \"message\", \"field\"}}`."
+    ),
+    auth=TokenAuth(),
+    urls_namespace="api-v1",
+    docs_url=None,
+)
+errors.install(api)
+api.add_router("/workspace", workspace.router)
+api.add_router("/customers", customers.router)

@@ -1,0 +1,60 @@
+"""``storesync serve``: the UI and API over HTTP, with the job worker in the same process.
+
+Embedded mode (SQLite jobs) runs the worker here by default so one command is enough; with
+Redis, run `storesync worker` processes separately (or pass --worker).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from huey import SqliteHuey
+from waitress.server import create_server
+
+from storesync.cli.common import keyring_ready
+from storesync.core.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Serve the web UI and API (and run the worker in embedded mode)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+        worker = parser.add_mutually_exclusive_group()
+        worker.add_argument("--worker", dest="worker", action="store_true", default=None,
+                            help="also run the job worker in this process")
+        worker.add_argument("--no-worker", dest="worker", action="store_false",
+                            help="serve only; jobs run in `storesync worker`")
+        parser.add_argument("--workers", type=int, default=2, help="worker threads")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        keyring_ready()
+        from django.core.wsgi import get_wsgi_application
+
+        application = get_wsgi_application()
+        server = create_server(application, host=options["host"], port=options["port"],
+                               threads=options["threads"], ident="storesync")
+        run_worker = options["worker"]
+        if run_worker is None:
+            run_worker = isinstance(settings.HUEY, SqliteHuey)
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write(f"storesync serving on {url} (worker {'on' if run_worker else 'off'})")
+        self.stdout.flush()
+        log.info("serve_started", port=options["port"], worker=run_worker)
+        if not run_worker:
+            server.run()
+            return
+        http = threading.Thread(target=server.run, name="http", daemon=True)
+        http.start()
+        consumer = settings.HUEY.create_consumer(workers=options["workers"], worker_type="thread")
+        try:
+            consumer.run()  # blocks; SIGINT/SIGTERM stop it gracefully
+        finally:
+            server.close()

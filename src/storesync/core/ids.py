@@ -1,0 +1,24 @@
+"""Identifiers.
+
+Primary keys are UUIDv7 (RFC 9562): generated in the application, so a row's identity is known
+before it is written (field encryption binds ciphertext to it), and time-ordered, so B-tree
+inserts stay local and ids sort by creation.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+
+def uuid7() -> uuid.UUID:
+    """A new RFC 9562 version-7 UUID: 48-bit Unix milliseconds, then 74 random bits."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version
+    value |= ((rand >> 62) & 0xFFF) << 64  # rand_a, 12 bits
+    value |= 0b10 << 62  # variant
+    value |= rand & ((1 << 62) - 1)  # rand_b, 62 bits
+    return uuid.UUID(int=value)

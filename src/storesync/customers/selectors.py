@@ -1,0 +1,95 @@
+"""Reads for customers. Personal fields are only revealed through ``customer_reveal``."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from storesync.core.errors import NotFound
+from storesync.core.tenancy import workspace_scope
+from storesync.customers.models import Address, Customer, normalise_phone
+from storesync.security.access import personal_data_access
+from storesync.security.audit import Actor
+
+PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "note")
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postcode", "phone")
+
+
+def customer_get(*, workspace_id: uuid.UUID, customer_id: uuid.UUID | str) -> Customer:
+    """The customer, or NotFound (also for another workspace's id or a malformed id)."""
+    try:
+        cid = uuid.UUID(str(customer_id))
+    except ValueError:
+        raise NotFound("no such customer") from None
+    with workspace_scope(workspace_id):
+        customer = Customer.objects.filter(id=cid).prefetch_related("addresses").first()
+    if customer is None:
+        raise NotFound("no such customer")
+    return customer
+
+
+def customer_find(*, workspace_id: uuid.UUID, email: str | None = None,
+                  phone: str | None = None) -> list[Customer]:
+    """Exact lookup by email and/or phone through the blind indexes (no decryption)."""
+    email_field = Customer._meta.get_field("email_bidx")
+    phone_field = Customer._meta.get_field("phone_bidx")
+    condition = Q()
+    if email:
+        condition |= Q(email_bidx__in=email_field.candidates(Customer, workspace_id, email))  # type: ignore[attr-defined]
+    if phone:
+        digits = normalise_phone(phone)
+        condition |= Q(phone_bidx__in=phone_field.candidates(Customer, workspace_id, digits))  # type: ignore[attr-defined]
+    if not condition:
+        return []
+    with workspace_scope(workspace_id):
+        return list(Customer.objects.filter(condition).prefetch_related("addresses")[:50])
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Customer]
+    next_cursor: str | None
+
+
+def customer_list(*, workspace_id: uuid.UUID, cursor: str | None = None,
+                  limit: int = 50) -> Page:
+    """Newest first, keyset-paginated on the (time-ordered) id."""
+    with workspace_scope(workspace_id):
+        queryset: QuerySet[Customer] = Customer.objects.order_by("-id")
+        if cursor:
+            try:
+                queryset = queryset.filter(id__lt=uuid.UUID(cursor))
+            except ValueError:
+                from storesync.core.errors import ValidationError
+
+                raise ValidationError("not a cursor from this API", field="cursor") from None
+        items = list(queryset.prefetch_related("addresses")[: limit + 1])
+    next_cursor = str(items[limit - 1].id) if len(items) > limit else None
+    return Page(items[:limit], next_cursor)
+
+
+def _address_view(address: Address) -> dict[str, Any]:
+    view: dict[str, Any] = {name: getattr(address, name) for name in ADDRESS_FIELDS}
+    view.update(id=address.id, province_code=address.province_code,
+                country_code=address.country_code, is_default=address.is_default)
+    return view
+
+
+def customer_reveal(*, customers: list[Customer], actor: Actor, purpose: str,
+                    fields: tuple[str, ...] = PERSONAL_FIELDS,
+                    with_addresses: bool = True) -> list[dict[str, Any]]:
+    """Decrypt the named fields of these customers; writes one audit event per customer."""
+    if not customers:
+        return []
+    workspace_id = customers[0].workspace_id
+    out = []
+    with personal_data_access(actor=actor, workspace_id=workspace_id, purpose=purpose):
+        for customer in customers:
+            view: dict[str, Any] = {name: getattr(customer, name) for name in fields}
+            if with_addresses:
+                view["addresses"] = [_address_view(a) for a in customer.addresses.all()]
+            out.append(view)
+    return out

@@ -1,0 +1,170 @@
+"""Writes for customers. Personal fields are validated and normalised here, once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from storesync.core.errors import NotFound, ValidationError
+from storesync.core.models import Workspace
+from storesync.core.tenancy import workspace_scope
+from storesync.core.validation import validate_email_address, validate_phone_number
+from storesync.customers.models import Address, Customer
+from storesync.security import audit
+
+MAX_TEXT = 255
+MAX_NOTE = 5000
+MAX_TAGS = 50
+
+
+@dataclass
+class AddressInput:
+    line1: str
+    city: str
+    postcode: str
+    country_code: str
+    line2: str = ""
+    province_code: str = ""
+    name: str = ""
+    phone: str = ""
+
+
+@dataclass
+class CustomerInput:
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    note: str = ""
+    tags: list[str] = field(default_factory=list)
+    address: AddressInput | None = None
+
+
+def _text(value: str, *, field: str, limit: int = MAX_TEXT) -> str | None:
+    value = value.strip()
+    if len(value) > limit:
+        raise ValidationError(f"at most {limit} characters", field=field)
+    return value or None
+
+
+def _clean_tags(tags: Sequence[str]) -> list[str]:
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(f"at most {MAX_TAGS} tags", field="tags")
+    cleaned = sorted({t.strip() for t in tags if t.strip()})
+    if any(len(t) > 40 for t in cleaned):
+        raise ValidationError("a tag is at most 40 characters", field="tags")
+    return cleaned
+
+
+def _build_customer(workspace_id: uuid.UUID, region: str, data: CustomerInput) -> Customer:
+    if not (data.email.strip() or data.phone.strip() or data.first_name.strip()
+            or data.last_name.strip()):
+        raise ValidationError("a customer needs at least a name, an email or a phone",
+                              field="email")
+    return Customer(
+        workspace_id=workspace_id,
+        first_name=_text(data.first_name, field="first_name"),
+        last_name=_text(data.last_name, field="last_name"),
+        email=validate_email_address(data.email, field="email") if data.email.strip() else None,
+        phone=validate_phone_number(data.phone, field="phone", region=region)
+        if data.phone.strip() else None,
+        note=_text(data.note, field="note", limit=MAX_NOTE),
+        tags=_clean_tags(data.tags),
+    )
+
+
+def _build_address(customer: Customer, region: str, data: AddressInput) -> Address:
+    prefix = "address."
+    country = data.country_code.strip().upper()
+    if len(country) != 2 or not country.isalpha():
+        raise ValidationError("a two-letter ISO 3166 country code", field=prefix + "country_code")
+    if not data.line1.strip():
+        raise ValidationError("required", field=prefix + "line1")
+    if not data.city.strip():
+        raise ValidationError("required", field=prefix + "city")
+    return Address(
+        workspace_id=customer.workspace_id, customer=customer, is_default=True,
+        name=_text(data.name, field=prefix + "name"),
+        line1=_text(data.line1, field=prefix + "line1"),
+        line2=_text(data.line2, field=prefix + "line2"),
+        city=_text(data.city, field=prefix + "city"),
+        postcode=_text(data.postcode, field=prefix + "postcode", limit=16),
+        phone=validate_phone_number(data.phone, field=prefix + "phone", region=country)
+        if data.phone.strip() else None,
+        province_code=_text(data.province_code, field=prefix + "province_code", limit=8) or "",
+        country_code=country,
+    )
+
+
+def _region(workspace_id: uuid.UUID) -> str:
+    return Workspace.objects.filter(id=workspace_id).values_list("country", flat=True).first() or "IN"
+
+
+def customer_create(*, workspace_id: uuid.UUID, data: CustomerInput,
+                    actor: audit.Actor) -> Customer:
+    """Validate and store one customer (and a default address), encrypted, in one transaction."""
+    region = _region(workspace_id)
+    with workspace_scope(workspace_id):
+        customer = _build_customer(workspace_id, region, data)
+        address = _build_address(customer, region, data.address) if data.address else None
+        with transaction.atomic():
+            customer.save(force_insert=True)
+            if address is not None:
+                address.save(force_insert=True)
+            audit.record(action=audit.Action.CUSTOMER_CREATED, actor=actor,
+                         workspace_id=workspace_id, subject_type="customer",
+                         subject_id=customer.id)
+    return customer
+
+
+def customers_bulk_create(*, workspace_id: uuid.UUID, rows: Sequence[CustomerInput],
+                          actor: audit.Actor, batch_size: int = 1000) -> int:
+    """Validate every row first, then insert all in one transaction (imports, demo data)."""
+    region = _region(workspace_id)
+    with workspace_scope(workspace_id):
+        customers, addresses = [], []
+        for index, data in enumerate(rows):
+            try:
+                customer = _build_customer(workspace_id, region, data)
+                customers.append(customer)
+                if data.address:
+                    addresses.append(_build_address(customer, region, data.address))
+            except ValidationError as exc:
+                raise ValidationError(f"row {index + 1}: {exc.message}", field=exc.field) from None
+        with transaction.atomic():
+            Customer.objects.bulk_create(customers, batch_size=batch_size)
+            Address.objects.bulk_create(addresses, batch_size=batch_size)
+            audit.record(action=audit.Action.CUSTOMER_CREATED, actor=actor,
+                         workspace_id=workspace_id, subject_type="customer",
+                         detail={"bulk": len(customers)})
+    return len(customers)
+
+
+def customer_update(*, workspace_id: uuid.UUID, customer_id: uuid.UUID, changes: dict[str, str],
+                    actor: audit.Actor) -> Customer:
+    """Change contact fields; only the fields named in ``changes`` are touched."""
+    allowed = {"first_name", "last_name", "email", "phone", "note"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError("not a field that can be changed", field=sorted(unknown)[0])
+    region = _region(workspace_id)
+    with workspace_scope(workspace_id), transaction.atomic():
+        customer = Customer.objects.select_for_update().filter(id=customer_id).first()
+        if customer is None:
+            raise NotFound("no such customer")
+        for name, value in changes.items():
+            if name == "email":
+                value = validate_email_address(value, field="email") if value.strip() else None
+            elif name == "phone":
+                value = validate_phone_number(value, field="phone", region=region) \
+                    if value.strip() else None
+            else:
+                value = _text(value, field=name, limit=MAX_NOTE if name == "note" else MAX_TEXT)
+            setattr(customer, name, value)
+        customer.save()
+        audit.record(action=audit.Action.CUSTOMER_UPDATED, actor=actor, workspace_id=workspace_id,
+                     subject_type="customer", subject_id=customer.id, fields=sorted(changes))
+    return customer

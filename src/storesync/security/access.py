@@ -1,0 +1,92 @@
+"""Audited access to personal data.
+
+    with personal_data_access(actor=actor, workspace_id=ws.id, purpose="support"):
+        email = customer.email          # decrypts, and is recorded
+
+When the block ends, one ``personal_data.read`` audit event per data subject is appended,
+naming the actor, the subject, the fields actually read and the purpose. A read of a personal
+field outside such a block raises ``PersonalDataAccessError``: there is no unaudited path.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from storesync.security.audit import Action, Actor, Entry, record_many
+
+
+class Purpose(StrEnum):
+    """Why personal data is read; every read names one, and the audit log keeps it."""
+
+    CUSTOMER_SUPPORT = "customer_support"
+    ORDER_FULFILMENT = "order_fulfilment"
+    ACCOUNT_MANAGEMENT = "account_management"
+    LEGAL_OBLIGATION = "legal_obligation"
+    DATA_SUBJECT_REQUEST = "data_subject_request"
+    SECURITY_INVESTIGATION = "security_investigation"
+
+
+class PersonalDataAccessError(PermissionError):
+    """Personal data was read outside an audited access scope."""
+
+
+@dataclass
+class AccessScope:
+    actor: Actor
+    workspace_id: uuid.UUID
+    purpose: str
+    reads: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+
+_current: contextvars.ContextVar[AccessScope | None] = contextvars.ContextVar(
+    "storesync_personal_data_access", default=None
+)
+
+
+@contextmanager
+def personal_data_access(*, actor: Actor, workspace_id: uuid.UUID, purpose: str
+                         ) -> Iterator[AccessScope]:
+    """Allow reading personal data of one workspace; audit every subject read on exit."""
+    if not purpose:
+        raise ValueError("a purpose is required to read personal data")
+    scope = AccessScope(actor=actor, workspace_id=workspace_id, purpose=purpose)
+    token = _current.set(scope)
+    try:
+        yield scope
+    finally:
+        _current.reset(token)
+        if scope.reads:
+            record_many(
+                Entry(Action.PERSONAL_DATA_READ, actor, workspace_id, subject_type, subject_id,
+                      tuple(sorted(fields)), purpose)
+                for (subject_type, subject_id), fields in scope.reads.items()
+            )
+
+
+def data_subject(instance: Any) -> tuple[str, str]:
+    """The subject a row's personal data is about: the model's ``data_subject()`` or itself."""
+    method = getattr(instance, "data_subject", None)
+    if callable(method):
+        subject_type, subject_id = method()
+        return subject_type, str(subject_id)
+    return instance._meta.model_name, str(instance.pk)
+
+
+def record_read(instance: Any, field_name: str) -> None:
+    scope = _current.get()
+    if scope is None:
+        raise PersonalDataAccessError(
+            f"{instance._meta.label}.{field_name} is personal data: read it inside "
+            "personal_data_access(actor=..., purpose=...)"
+        )
+    if getattr(instance, "workspace_id", None) != scope.workspace_id:
+        raise PersonalDataAccessError("personal data of another workspace")
+    scope.reads.setdefault(data_subject(instance), set()).add(
+        f"{instance._meta.model_name}.{field_name}"
+    )

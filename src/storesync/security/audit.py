@@ -1,0 +1,202 @@
+"""The audit log: append-only, hash-chained per workspace, keyed with the master key.
+
+Each event's ``hash`` is HMAC-SHA256(audit key, canonical JSON of the event including
+``prev_hash``). Changing, deleting or reordering any row breaks the chain from that row on;
+the chain head (``AuditChainHead``) catches a deleted tail. Because the HMAC key derives from
+the master key, which the database never holds, someone with only database access cannot
+forge a consistent chain.
+
+Calls are keyword-only with an ``Action`` enum, so an audit call cannot be written wrong.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from hashlib import sha256
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from storesync.security import keyring
+from storesync.security.models import AuditChainHead, AuditEvent
+
+GENESIS = "0" * 64
+
+
+class Action(StrEnum):
+    WORKSPACE_CREATED = "workspace.created"
+    MEMBER_INVITED = "member.invited"
+    MEMBER_JOINED = "member.joined"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_REMOVED = "member.removed"
+    INVITATION_REVOKED = "invitation.revoked"
+    ROLE_CREATED = "role.created"
+    TOKEN_CREATED = "token.created"
+    TOKEN_REVOKED = "token.revoked"
+    PERSONAL_DATA_READ = "personal_data.read"
+    CUSTOMER_CREATED = "customer.created"
+    CUSTOMER_UPDATED = "customer.updated"
+    KEYS_ROTATED = "keys.rotated"
+    MFA_ENROLLED = "mfa.enrolled"
+    LOGIN_SUCCEEDED = "login.succeeded"
+    LOGIN_FAILED = "login.failed"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: ``user`` (a person signed in), ``token`` (an API token) or ``system``."""
+
+    type: str
+    id: str = ""
+
+    @classmethod
+    def system(cls, name: str = "storesync") -> Actor:
+        return cls("system", name)
+
+
+@dataclass(frozen=True)
+class Entry:
+    action: Action
+    actor: Actor
+    workspace_id: uuid.UUID | None
+    subject_type: str = ""
+    subject_id: str = ""
+    fields: Sequence[str] = ()
+    purpose: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def chain_of(workspace_id: uuid.UUID | None) -> str:
+    return str(workspace_id) if workspace_id else "system"
+
+
+def _digest(key: bytes, values: dict[str, Any]) -> str:
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
+    return hmac.new(key, canonical.encode(), sha256).hexdigest()
+
+
+def _content(event: AuditEvent) -> dict[str, Any]:
+    occurred: datetime = event.occurred_at
+    return {
+        "chain": event.chain, "seq": event.seq,
+        "occurred_at": occurred.astimezone(UTC).isoformat(),
+        "actor_type": event.actor_type, "actor_id": event.actor_id, "action": event.action,
+        "subject_type": event.subject_type, "subject_id": event.subject_id,
+        "fields": list(event.fields), "purpose": event.purpose, "detail": event.detail,
+        "prev_hash": event.prev_hash,
+    }
+
+
+def record(
+    *,
+    action: Action,
+    actor: Actor,
+    workspace_id: uuid.UUID | None,
+    subject_type: str = "",
+    subject_id: str | uuid.UUID = "",
+    fields: Sequence[str] = (),
+    purpose: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the workspace's chain (in the caller's transaction, if any)."""
+    entry = Entry(action, actor, workspace_id, subject_type, str(subject_id), tuple(fields),
+                  purpose, detail or {})
+    return record_many([entry])[0]
+
+
+def record_many(entries: Iterable[Entry]) -> list[AuditEvent]:
+    """Append many events, one lock and one insert per chain."""
+    by_chain: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_chain.setdefault(chain_of(entry.workspace_id), []).append(entry)
+    key = keyring.get().audit_key
+    created: list[AuditEvent] = []
+    with transaction.atomic():
+        for chain, items in sorted(by_chain.items()):  # fixed order: no deadlock between chains
+            AuditChainHead.objects.get_or_create(chain=chain)
+            head = AuditChainHead.objects.select_for_update().get(chain=chain)
+            now = timezone.now()
+            rows = []
+            for entry in items:
+                event = AuditEvent(
+                    chain=chain, seq=head.seq + 1, occurred_at=now,
+                    actor_type=entry.actor.type, actor_id=entry.actor.id, action=str(entry.action),
+                    subject_type=entry.subject_type, subject_id=entry.subject_id,
+                    fields=sorted(entry.fields), purpose=entry.purpose, detail=entry.detail,
+                    prev_hash=head.hash,
+                )
+                event.hash = _digest(key, _content(event))
+                head.seq, head.hash = event.seq, event.hash
+                rows.append(event)
+            AuditEvent.objects.bulk_create(rows, batch_size=500)
+            AuditChainHead.objects.filter(chain=chain).update(seq=head.seq, hash=head.hash)
+            created.extend(rows)
+    return created
+
+
+@dataclass
+class ChainReport:
+    chain: str
+    events: int
+    ok: bool
+    problem: str = ""
+
+
+def _verify_chain(chain: str, key: bytes, batch: int = 5000) -> ChainReport:
+    head = AuditChainHead.objects.filter(chain=chain).first()
+    expected_seq, prev_hash, count, last_id = 1, GENESIS, 0, 0
+    while True:
+        rows = list(AuditEvent.objects.filter(chain=chain, id__gt=last_id).order_by("id")[:batch])
+        if not rows:
+            break
+        for event in rows:
+            if event.seq != expected_seq:
+                what = "deleted" if event.seq > expected_seq else "duplicated or reordered"
+                return ChainReport(chain, count, False,
+                                   f"event #{expected_seq} is missing ({what}); next found is "
+                                   f"#{event.seq} (row id {event.id})")
+            if event.prev_hash != prev_hash:
+                return ChainReport(chain, count, False,
+                                   f"event #{event.seq} (row id {event.id}) does not link to "
+                                   f"event #{event.seq - 1}: a row before it was changed or removed")
+            if not hmac.compare_digest(_digest(key, _content(event)), event.hash):
+                return ChainReport(chain, count, False,
+                                   f"event #{event.seq} (row id {event.id}) was altered: its "
+                                   "content no longer matches its hash")
+            prev_hash, expected_seq, count, last_id = event.hash, expected_seq + 1, count + 1, event.id
+    if head is None:
+        if count:
+            return ChainReport(chain, count, False, "the chain head is missing")
+        return ChainReport(chain, 0, True)
+    if head.seq != count or head.hash != prev_hash:
+        return ChainReport(chain, count, False,
+                           f"the chain ends at event #{count} but its head records #{head.seq}: "
+                           "events at the end were deleted")
+    return ChainReport(chain, count, True)
+
+
+def verify(chains: Iterable[str] | None = None) -> Iterator[ChainReport]:
+    """Check every chain (or the ones named); yields one report per chain."""
+    key = keyring.get().audit_key
+    names = set(chains) if chains is not None else (
+        set(AuditChainHead.objects.values_list("chain", flat=True))
+        | set(AuditEvent.objects.values_list("chain", flat=True).distinct())
+    )
+    for chain in sorted(names):
+        yield _verify_chain(chain, key)
+
+
+def events_for_subject(*, workspace_id: uuid.UUID, subject_type: str,
+                       subject_id: str) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(
+            chain=chain_of(workspace_id), subject_type=subject_type, subject_id=subject_id
+        ).order_by("seq")
+    )

@@ -1,0 +1,193 @@
+"""Encrypted and blind-indexed model fields.
+
+An ``EncryptedField`` stores AES-256-GCM ciphertext under the row's workspace data key, with the
+row's identity (model, field, primary key, workspace) as associated data: a ciphertext copied
+into another row, column or workspace fails authentication instead of decrypting.
+
+Reading a personal field (``personal=True``) is only possible inside
+``storesync.security.access.personal_data_access``, which records what was read and writes the
+audit events; outside it the read raises ``PersonalDataAccessError``. Saving never needs to
+decrypt: unchanged values are written back as the ciphertext they were loaded as.
+
+A ``BlindIndexField`` holds a keyed HMAC of the normalised value of another field, for exact
+lookups (``Customer.email_bidx``) without storing or comparing plaintext.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models
+
+from storesync.security import access, keyring
+
+
+class Sealed:
+    """A ciphertext as loaded from the database, with its plaintext once decrypted."""
+
+    __slots__ = ("blob", "plain")
+
+    def __init__(self, blob: bytes, plain: str | None = None) -> None:
+        self.blob = blob
+        self.plain = plain
+
+    def __repr__(self) -> str:  # never show the plaintext, even in tracebacks
+        return f"<Sealed {len(self.blob)} bytes>"
+
+
+_MISSING = object()
+
+
+def aad_for(instance: models.Model, field_name: str) -> bytes:
+    meta = instance._meta
+    workspace = getattr(instance, "workspace_id", None) or "system"
+    return f"{meta.label_lower}.{field_name}:{instance.pk}:{workspace}".encode()
+
+
+def workspace_of(instance: models.Model) -> uuid.UUID | None:
+    return getattr(instance, "workspace_id", None)
+
+
+class _EncryptedAttribute:
+    def __init__(self, field: EncryptedField) -> None:
+        self.field = field
+
+    def __get__(self, instance: models.Model | None, owner: type) -> Any:
+        if instance is None:
+            return self
+        name = self.field.attname
+        value = instance.__dict__.get(name, _MISSING)
+        if value is _MISSING:
+            instance.refresh_from_db(fields=[name])
+            value = instance.__dict__[name]
+        if not isinstance(value, Sealed):
+            return value  # None, or plaintext set in this process and not yet saved
+        if self.field.personal:
+            access.record_read(instance, self.field.name)
+        if value.plain is None:
+            value.plain = keyring.get().decrypt(value.blob, aad=aad_for(instance, name)).decode()
+        return value.plain
+
+    def __set__(self, instance: models.Model, value: Any) -> None:
+        if value is not None and not isinstance(value, Sealed | str):
+            raise TypeError(f"{self.field.name} takes text, not {type(value).__name__}")
+        instance.__dict__[self.field.attname] = value
+
+
+class EncryptedField(models.BinaryField):
+    """Text encrypted at rest. ``category`` names the data category (for the data map)."""
+
+    def __init__(
+        self, *args: Any, category: str = "", personal: bool = True, **kwargs: Any
+    ) -> None:
+        self.category = category
+        self.personal = personal
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["category"] = self.category
+        kwargs["personal"] = self.personal
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs: Any) -> None:
+        super().contribute_to_class(cls, name, **kwargs)
+        setattr(cls, self.attname, _EncryptedAttribute(self))
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Sealed | None:
+        return None if value is None else Sealed(bytes(value))
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = model_instance.__dict__.get(self.attname)
+        if value is None or isinstance(value, Sealed):
+            return value
+        blob = keyring.get().encrypt(
+            value.encode(),
+            workspace_id=workspace_of(model_instance),
+            aad=aad_for(model_instance, self.attname),
+        )
+        model_instance.__dict__[self.attname] = Sealed(blob, plain=value)
+        return model_instance.__dict__[self.attname]
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if isinstance(value, Sealed):
+            value = value.blob
+        elif isinstance(value, str):
+            raise TypeError(
+                f"{self.name} is encrypted: it cannot be filtered on or written without its row"
+            )
+        return super().get_db_prep_value(value, connection, prepared)
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+
+Normaliser = Callable[[str], str]
+
+
+class BlindIndexField(models.BinaryField):
+    """Keyed HMAC (16 bytes) of ``normaliser(source)``, recomputed whenever the source changes."""
+
+    def __init__(self, *args: Any, source: str = "", normaliser: Normaliser | None = None,
+                 **kwargs: Any) -> None:
+        self.source = source
+        self.normaliser: Normaliser = normaliser or (lambda v: v.strip())
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("db_index", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        for key in ("null", "editable", "db_index"):
+            kwargs.pop(key, None)
+        return name, path, args, kwargs
+
+    def domain(self, model: type[models.Model]) -> str:
+        return f"{model._meta.label_lower}.{self.source}"
+
+    def compute(self, model: type[models.Model], value: str, *, key_id: int) -> bytes | None:
+        normalised = self.normaliser(value)
+        if not normalised:
+            return None
+        return keyring.get().blind_index(normalised, key_id=key_id, domain=self.domain(model))
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        source = model_instance.__dict__.get(self.source)
+        if isinstance(source, Sealed) and source.plain is None:
+            return getattr(model_instance, self.attname)  # never decrypted, so unchanged
+        if isinstance(source, Sealed):
+            source = source.plain  # just encrypted by its own field's pre_save, or read
+        if source is None:
+            value = None
+        else:
+            key_id = keyring.get().active_key_id(workspace_of(model_instance))
+            value = self.compute(type(model_instance), source, key_id=key_id)
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> bytes | None:
+        return None if value is None else bytes(value)
+
+    def candidates(self, model: type[models.Model], workspace_id: uuid.UUID, value: str) -> list[bytes]:
+        """Digests to look ``value`` up by: one per live key (two while a rotation runs)."""
+        ring = keyring.get()
+        out = []
+        for key_id in ring.live_key_ids(workspace_id):
+            digest = self.compute(model, value, key_id=key_id)
+            if digest is not None:
+                out.append(digest)
+        return out
+
+
+def encrypted_fields(model: type[models.Model]) -> list[EncryptedField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedField)]
+
+
+def blind_index_fields(model: type[models.Model]) -> list[BlindIndexField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, BlindIndexField)]

@@ -1,0 +1,300 @@
+"""The keyring: master key, wrapped per-workspace data keys, and the ciphers built from them.
+
+Key hierarchy::
+
+    master key (STORESYNC_MASTER_KEY, or a 0600 key file; never stored in the database)
+      ├─ HKDF "kek"     -> wraps every DataKey (AES-256-GCM, AD = workspace + key id)
+      ├─ HKDF "audit"   -> HMAC key of the audit hash chain
+      ├─ HKDF "django"  -> Django's SECRET_KEY (sessions, CSRF, signed links)
+      └─ fingerprint    -> stored in KeyringState; start-up refuses a different master key
+    data key (32 random bytes, one active per workspace)
+      ├─ HKDF "enc"     -> AES-256-GCM for encrypted fields
+      └─ HKDF "bidx"    -> HMAC-SHA256 for blind indexes
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from hashlib import sha256
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.db import transaction
+
+VERSION = 1
+HEADER_LEN = 1 + 4 + 12  # version, key id, nonce
+ACTIVE_KEY_TTL_S = 2.0
+
+
+class MasterKeyError(Exception):
+    """The master key is missing, malformed, or not the one this database was written with."""
+
+
+def _hkdf(key: bytes, info: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info.encode()).derive(key)
+
+
+def _decode_master(text: str, source: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+    except (binascii.Error, ValueError):
+        raise MasterKeyError(f"{source}: the master key is not valid base64") from None
+    if len(raw) != 32:
+        raise MasterKeyError(f"{source}: the master key must be 32 bytes (got {len(raw)})")
+    return raw
+
+
+def generate_master_key() -> str:
+    """A new master key in the form STORESYNC_MASTER_KEY takes (urlsafe base64, 32 bytes)."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+
+
+def read_master_key() -> bytes | None:
+    """The configured master key, or None when neither the variable nor the key file exists."""
+    cfg = settings.CONFIG
+    if cfg.master_key:
+        return _decode_master(cfg.master_key, "STORESYNC_MASTER_KEY")
+    path: Path = cfg.master_key_file
+    if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise MasterKeyError(f"{path}: key file is readable by others (mode {mode:o}); chmod 600")
+        return _decode_master(path.read_text(), str(path))
+    return None
+
+
+def write_master_key_file(path: Path) -> bytes:
+    """Create a new key file with mode 0600 (refuses to overwrite one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = generate_master_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text + "\n")
+    return _decode_master(text, str(path))
+
+
+def fingerprint(master: bytes) -> str:
+    return hmac.new(master, b"storesync master key fingerprint v1", sha256).hexdigest()
+
+
+@dataclass
+class _Cipher:
+    key_id: int
+    aead: AESGCM
+    index_key: bytes
+
+
+class Keyring:
+    """Process-wide access to keys. Thread-safe; unwrapped keys are cached in memory only."""
+
+    def __init__(self, master: bytes) -> None:
+        self._master = master
+        self._kek = AESGCM(_hkdf(master, "storesync/kek/v1"))
+        self.audit_key = _hkdf(master, "storesync/audit/v1")
+        self.django_secret = base64.b64encode(_hkdf(master, "storesync/django/v1")).decode()
+        self.fingerprint = fingerprint(master)
+        self._ciphers: dict[int, _Cipher] = {}
+        self._active: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    # -- wrapping ---------------------------------------------------------------------------
+    @staticmethod
+    def _wrap_ad(workspace_id: uuid.UUID | None, key_id: int) -> bytes:
+        return f"storesync-dek:{workspace_id or 'system'}:{key_id}".encode()
+
+    def wrap(self, material: bytes, *, workspace_id: uuid.UUID | None, key_id: int) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._kek.encrypt(nonce, material, self._wrap_ad(workspace_id, key_id))
+
+    def unwrap(self, wrapped: bytes, *, workspace_id: uuid.UUID | None, key_id: int) -> bytes:
+        try:
+            return self._kek.decrypt(wrapped[:12], wrapped[12:], self._wrap_ad(workspace_id, key_id))
+        except InvalidTag:
+            raise MasterKeyError(f"data key {key_id} does not unwrap under this master key") from None
+
+    # -- data keys --------------------------------------------------------------------------
+    def create_data_key(self, workspace_id: uuid.UUID | None) -> int:
+        """Add a new active data key for a workspace (the caller retires the previous one)."""
+        from storesync.security.models import DataKey
+
+        with transaction.atomic():
+            key = DataKey.objects.create(workspace_id=workspace_id, wrapped=b"")
+            material = os.urandom(32)
+            key.wrapped = self.wrap(material, workspace_id=workspace_id, key_id=key.id)
+            key.save(update_fields=["wrapped"])
+        self.forget_active(workspace_id)
+        return key.id
+
+    def cipher(self, key_id: int) -> _Cipher:
+        cached = self._ciphers.get(key_id)
+        if cached is not None:
+            return cached
+        from storesync.security.models import DataKey
+
+        row = DataKey.objects.filter(id=key_id).values("workspace_id", "wrapped", "state").first()
+        if row is None or row["state"] == DataKey.State.RETIRED:
+            raise MasterKeyError(f"data key {key_id} does not exist or has been retired")
+        material = self.unwrap(bytes(row["wrapped"]), workspace_id=row["workspace_id"], key_id=key_id)
+        made = _Cipher(key_id, AESGCM(_hkdf(material, "enc")), _hkdf(material, "bidx"))
+        with self._lock:
+            self._ciphers[key_id] = made
+        return made
+
+    def active_key_id(self, workspace_id: uuid.UUID | None) -> int:
+        """The id of the workspace's active data key (cached for ``ACTIVE_KEY_TTL_S``)."""
+        slot = str(workspace_id or "system")
+        hit = self._active.get(slot)
+        now = time.monotonic()
+        if hit is not None and now - hit[1] < ACTIVE_KEY_TTL_S:
+            return hit[0]
+        from storesync.security.models import DataKey
+
+        key_id = (
+            DataKey.objects.filter(workspace_id=workspace_id, state=DataKey.State.ACTIVE)
+            .values_list("id", flat=True)
+            .first()
+        )
+        if key_id is None:
+            key_id = self.create_data_key(workspace_id)
+        with self._lock:
+            self._active[slot] = (key_id, now)
+        return key_id
+
+    def live_key_ids(self, workspace_id: uuid.UUID | None) -> list[int]:
+        """Active first, then retiring: the keys a blind-index lookup must try."""
+        from storesync.security.models import DataKey
+
+        rows = DataKey.objects.filter(
+            workspace_id=workspace_id, state__in=[DataKey.State.ACTIVE, DataKey.State.RETIRING]
+        ).values_list("id", "state")
+        return [kid for kid, state in sorted(rows, key=lambda r: r[1] != DataKey.State.ACTIVE)]
+
+    def forget_active(self, workspace_id: uuid.UUID | None) -> None:
+        with self._lock:
+            self._active.pop(str(workspace_id or "system"), None)
+
+    def forget_key(self, key_id: int) -> None:
+        with self._lock:
+            self._ciphers.pop(key_id, None)
+
+    # -- values -----------------------------------------------------------------------------
+    def encrypt(self, plaintext: bytes, *, workspace_id: uuid.UUID | None, aad: bytes) -> bytes:
+        cipher = self.cipher(self.active_key_id(workspace_id))
+        nonce = os.urandom(12)
+        header = bytes([VERSION]) + cipher.key_id.to_bytes(4, "big") + nonce
+        return header + cipher.aead.encrypt(nonce, plaintext, header + aad)
+
+    def decrypt(self, blob: bytes, *, aad: bytes) -> bytes:
+        if len(blob) < HEADER_LEN + 16 or blob[0] != VERSION:
+            raise DecryptionError("not a storesync ciphertext")
+        key_id = int.from_bytes(blob[1:5], "big")
+        header = blob[:HEADER_LEN]
+        try:
+            return self.cipher(key_id).aead.decrypt(blob[5:HEADER_LEN], blob[HEADER_LEN:], header + aad)
+        except InvalidTag:
+            raise DecryptionError("ciphertext does not belong to this row or was altered") from None
+
+    @staticmethod
+    def key_id_of(blob: bytes) -> int:
+        return int.from_bytes(bytes(blob[1:5]), "big")
+
+    def blind_index(self, normalised: str, *, key_id: int, domain: str) -> bytes:
+        """Keyed HMAC of a normalised value, truncated to 16 bytes, per field domain."""
+        mac = hmac.new(self.cipher(key_id).index_key, domain.encode() + b"\0", sha256)
+        mac.update(normalised.encode())
+        return mac.digest()[:16]
+
+
+class DecryptionError(Exception):
+    """A ciphertext failed authentication: moved between rows, altered, or under a lost key."""
+
+
+_keyring: Keyring | None = None
+_keyring_lock = threading.Lock()
+
+
+def get() -> Keyring:
+    """The process keyring; raises ``MasterKeyError`` when no master key is configured."""
+    global _keyring
+    if _keyring is None:
+        with _keyring_lock:
+            if _keyring is None:
+                master = read_master_key()
+                if master is None:
+                    raise MasterKeyError(
+                        "no master key: set STORESYNC_MASTER_KEY or run `storesync migrate` once "
+                        f"to create {settings.CONFIG.master_key_file}"
+                    )
+                _keyring = Keyring(master)
+                settings.SECRET_KEY = _keyring.django_secret
+    return _keyring
+
+
+def reset() -> None:
+    """Drop the cached keyring (tests, or after the key file changed)."""
+    global _keyring
+    with _keyring_lock:
+        _keyring = None
+
+
+def configure_secret_key() -> None:
+    """At app start: derive Django's SECRET_KEY from the master key if one is configured.
+
+    Never creates a key and never touches the database, so ``--help`` and imports stay cheap;
+    ``startup_check`` does the full verification before anything serves or writes.
+    """
+    try:
+        master = read_master_key()
+    except MasterKeyError:
+        return  # reported by startup_check with its full reason
+    if master is not None:
+        settings.SECRET_KEY = base64.b64encode(_hkdf(master, "storesync/django/v1")).decode()
+
+
+def startup_check(*, create_if_missing: bool) -> Keyring:
+    """Verify the master key against the database before serving or writing anything.
+
+    - no key configured and a fresh database: create the key file (0600) when allowed;
+    - no key configured but the database holds keys: refuse (data would be unreadable);
+    - a key whose fingerprint differs from the stored one: refuse.
+    """
+    from storesync.security.models import DataKey, KeyringState
+
+    master = read_master_key()
+    state = KeyringState.objects.filter(id=1).first()
+    has_keys = state is not None or DataKey.objects.exists()
+    if master is None:
+        if has_keys:
+            raise MasterKeyError(
+                "the database holds encrypted data but no master key is configured: set "
+                f"STORESYNC_MASTER_KEY or restore {settings.CONFIG.master_key_file}"
+            )
+        if not create_if_missing:
+            raise MasterKeyError(
+                "no master key configured; run `storesync migrate` to create one "
+                f"at {settings.CONFIG.master_key_file}"
+            )
+        master = write_master_key_file(settings.CONFIG.master_key_file)
+    found = fingerprint(master)
+    if state is None:
+        if DataKey.objects.exists():
+            raise MasterKeyError("the keyring state row is missing; refusing to guess the key")
+        KeyringState.objects.create(id=1, master_fingerprint=found)
+    elif not hmac.compare_digest(state.master_fingerprint, found):
+        raise MasterKeyError(
+            "the master key does not match the one this database was encrypted with "
+            "(wrong STORESYNC_MASTER_KEY or key file); refusing to start"
+        )
+    reset()
+    return get()

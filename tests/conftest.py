@@ -1,0 +1,114 @@
+"""Shared fixtures: a test master key, immediate jobs, workspaces, members and API clients."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from storesync.core.services import CreatedWorkspace, workspace_create
+from storesync.core.tenancy import system_scope
+from storesync.security import keyring
+from storesync.security.audit import Actor
+from storesync.security.tokens import token_create
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_environment() -> Iterator[None]:
+    """A fresh master key for the run (never the developer's), and jobs run inline."""
+    original = settings.CONFIG
+    settings.CONFIG = dataclasses.replace(original, master_key=keyring.generate_master_key())
+    keyring.reset()
+    settings.HUEY.immediate = True
+    yield
+    settings.CONFIG = original
+    keyring.reset()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keyring_cache() -> Iterator[None]:
+    # Data keys are per database; a rolled-back test must not leave cached ids behind.
+    keyring.reset()
+    yield
+    keyring.reset()
+
+
+@pytest.fixture
+def system() -> Iterator[None]:
+    with system_scope():
+        yield
+
+
+@pytest.fixture
+def workspace(db: Any) -> CreatedWorkspace:
+    return workspace_create(slug="acme", name="Acme Traders", owner_email="owner@acme.example")
+
+
+@pytest.fixture
+def other_workspace(db: Any) -> CreatedWorkspace:
+    return workspace_create(slug="globex", name="Globex", owner_email="owner@globex.example")
+
+
+class ApiClient:
+    """A Django test client that speaks JSON with a bearer token."""
+
+    def __init__(self, token: str) -> None:
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def _send(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
+        data = json.dumps(body) if body is not None and not isinstance(body, str | bytes) else body
+        return getattr(self.client, method)(
+            path, data=data, content_type="application/json", headers={**self.headers, **headers}
+        )
+
+    def get(self, path: str, **headers: str) -> Any:
+        return self.client.get(path, headers={**self.headers, **headers})
+
+    def post(self, path: str, body: Any = None, **headers: str) -> Any:
+        return self._send("post", path, body, **headers)
+
+    def patch(self, path: str, body: Any = None, **headers: str) -> Any:
+        return self._send("patch", path, body, **headers)
+
+    def put(self, path: str, body: Any = None, **headers: str) -> Any:
+        return self._send("put", path, body, **headers)
+
+    def delete(self, path: str, **headers: str) -> Any:
+        return self.client.delete(path, headers={**self.headers, **headers})
+
+
+def api_client_for(created: CreatedWorkspace, role: str) -> ApiClient:
+    issued = token_create(workspace_id=created.workspace.id, name=f"{role} test", role=role,
+                          actor=Actor.system("test"))
+    return ApiClient(issued.plaintext)
+
+
+@pytest.fixture
+def owner_api(workspace: CreatedWorkspace) -> ApiClient:
+    return api_client_for(workspace, "owner")
+
+
+@pytest.fixture
+def viewer_api(workspace: CreatedWorkspace) -> ApiClient:
+    return api_client_for(workspace, "viewer")
+
+
+@pytest.fixture
+def other_api(other_workspace: CreatedWorkspace) -> ApiClient:
+    return api_client_for(other_workspace, "owner")
+
+
+CUSTOMER = {
+    "first_name": "Asha",
+    "last_name": "Rao",
+    "email": "Asha.Rao@Example.com",
+    "phone": "98765 43210",
+    "address": {"line1": "12 MG Road", "city": "Pune", "postcode": "411001",
+                "province_code": "MH", "country_code": "IN", "name": "Asha Rao"},
+}
