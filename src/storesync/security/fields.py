@@ -40,6 +40,11 @@ class Sealed:
 _MISSING = object()
 
 
+def ciphertext(value: Sealed | bytes | memoryview) -> bytes:
+    """The stored bytes of an encrypted column, however the driver or ORM handed them over."""
+    return value.blob if isinstance(value, Sealed) else bytes(value)
+
+
 def aad_for(instance: models.Model, field_name: str) -> bytes:
     meta = instance._meta
     workspace = getattr(instance, "workspace_id", None) or "system"

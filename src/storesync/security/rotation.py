@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from storesync.core.tenancy import system_scope
 from storesync.security import audit, keyring
-from storesync.security.fields import blind_index_fields, encrypted_fields
+from storesync.security.fields import blind_index_fields, ciphertext, encrypted_fields
 from storesync.security.models import DataKey
 
 Progress = Callable[[int], None]
@@ -84,7 +84,7 @@ def _rewrite_batch(model: type[models.Model], workspace_id: uuid.UUID | None, af
                     plain[f.attname] = None
                     values.append(None)
                     continue
-                blob = bytes(blob)
+                blob = ciphertext(blob)
                 aad = f"{model._meta.label_lower}.{f.attname}:{row_id}:{row_ws}".encode()
                 text = ring.decrypt(blob, aad=aad).decode()
                 plain[f.attname] = text
@@ -97,7 +97,7 @@ def _rewrite_batch(model: type[models.Model], workspace_id: uuid.UUID | None, af
                 source = plain.get(f.source)
                 values.append(None if source is None else f.compute(model, source, key_id=active))
             if changed:  # blind indexes were computed with the same key as the ciphertext
-                updates.append([*values, row_id])
+                updates.append([*values, pk.get_db_prep_value(row_id, connection)])
         if updates:
             table = connection.ops.quote_name(model._meta.db_table)
             sets = ", ".join(f"{connection.ops.quote_name(c)} = %s"
@@ -215,5 +215,5 @@ def key_usage() -> Iterator[tuple[str, str, int]]:
                 blobs = model._base_manager.exclude(**{f"{f.attname}__isnull": True}).values_list(
                     f.attname, flat=True).iterator(chunk_size=2000)
                 for blob in blobs:
-                    yield model._meta.label_lower, f.attname, ring.key_id_of(bytes(blob))
+                    yield model._meta.label_lower, f.attname, ring.key_id_of(ciphertext(blob))
 

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from storesync.core.tenancy import workspace_scope
+from storesync.customers.models import Customer
+from storesync.customers.selectors import customer_find, customer_get
+from storesync.customers.services import CustomerInput, customer_create
+from storesync.security.access import PersonalDataAccessError, personal_data_access
+from storesync.security.audit import Actor
+from storesync.security.keyring import DecryptionError
+from storesync.security.models import AuditEvent
+
+ACTOR = Actor.system("test")
+
+
+def _customer(ws_id, email="asha@example.com", phone="+919876543210"):
+    return customer_create(workspace_id=ws_id, actor=ACTOR,
+                           data=CustomerInput(first_name="Asha", email=email, phone=phone))
+
+
+def test_personal_field_read_outside_an_access_scope_is_refused(workspace):
+    created = _customer(workspace.workspace.id)
+    loaded = customer_get(workspace_id=workspace.workspace.id, customer_id=created.id)
+    with pytest.raises(PersonalDataAccessError):
+        _ = loaded.email
+
+
+def test_read_inside_scope_decrypts_and_audits_fields_actually_read(workspace):
+    ws = workspace.workspace.id
+    created = _customer(ws)
+    loaded = customer_get(workspace_id=ws, customer_id=created.id)
+    with personal_data_access(actor=Actor("user", "u1"), workspace_id=ws, purpose="customer_support"):
+        assert loaded.email == "asha@example.com"
+    event = AuditEvent.objects.get(action="personal_data.read", subject_id=str(created.id))
+    assert event.fields == ["customer.email"]
+    assert (event.actor_type, event.actor_id, event.purpose) == ("user", "u1", "customer_support")
+
+
+def test_scope_of_one_workspace_cannot_read_another(workspace, other_workspace):
+    created = _customer(workspace.workspace.id)
+    loaded = customer_get(workspace_id=workspace.workspace.id, customer_id=created.id)
+    with pytest.raises(PersonalDataAccessError), personal_data_access(
+        actor=ACTOR, workspace_id=other_workspace.workspace.id, purpose="customer_support"
+    ):
+        _ = loaded.email
+
+
+def test_ciphertext_moved_to_another_row_fails_authentication(workspace):
+    ws = workspace.workspace.id
+    first = _customer(ws, email="first@example.com", phone="+919876500001")
+    second = _customer(ws, email="second@example.com", phone="+919876500002")
+    table = Customer._meta.db_table
+    with workspace_scope(ws), connection.cursor() as cursor:
+        cursor.execute(f"SELECT email FROM {table} WHERE id = %s", [first.id.hex if
+                       connection.vendor == "sqlite" else first.id])
+        blob = cursor.fetchone()[0]
+        cursor.execute(f"UPDATE {table} SET email = %s WHERE id = %s",
+                       [blob, second.id.hex if connection.vendor == "sqlite" else second.id])
+    loaded = customer_get(workspace_id=ws, customer_id=second.id)
+    with pytest.raises(DecryptionError), personal_data_access(
+        actor=ACTOR, workspace_id=ws, purpose="customer_support"
+    ):
+        _ = loaded.email
+
+
+def test_blind_index_lookup_is_exact_and_normalised(workspace, other_workspace):
+    ws = workspace.workspace.id
+    created = _customer(ws, email="Asha.Rao@Example.com")
+    _customer(other_workspace.workspace.id, email="asha.rao@example.com")
+    found = customer_find(workspace_id=ws, email="  ASHA.RAO@example.com ")
+    assert [c.id for c in found] == [created.id]
+    assert customer_find(workspace_id=ws, email="asha.ra@example.com") == []
+    assert [c.id for c in customer_find(workspace_id=ws, phone="+91 98765 43210")] == [created.id]
+
+
+def test_blind_indexes_differ_between_workspaces(workspace, other_workspace):
+    a = _customer(workspace.workspace.id)
+    b = _customer(other_workspace.workspace.id)
+    with workspace_scope(workspace.workspace.id):
+        digest_a = Customer.objects.values_list("email_bidx", flat=True).get(id=a.id)
+    with workspace_scope(other_workspace.workspace.id):
+        digest_b = Customer.objects.values_list("email_bidx", flat=True).get(id=b.id)
+    assert digest_a != digest_b  # no linking of the same person across tenants
+
+
+def test_saving_unchanged_row_needs_no_decryption(workspace):
+    ws = workspace.workspace.id
+    created = _customer(ws)
+    loaded = customer_get(workspace_id=ws, customer_id=created.id)
+    with workspace_scope(ws):
+        loaded.tags = ["vip"]
+        loaded.save()
+    assert customer_find(workspace_id=ws, email="asha@example.com")[0].tags == ["vip"]
+
+
+def test_filtering_on_an_encrypted_field_is_refused(workspace):
+    with workspace_scope(workspace.workspace.id), pytest.raises(TypeError):
+        list(Customer.objects.filter(email="asha@example.com"))

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from storesync.security import keyring
+from storesync.security.keyring import MasterKeyError, startup_check
+from storesync.security.models import KeyringState
+
+
+@pytest.fixture
+def config(tmp_path):
+    """Swap the configuration for one test; restored afterwards."""
+    original = settings.CONFIG
+
+    def use(**changes):
+        settings.CONFIG = dataclasses.replace(original, **changes)
+        keyring.reset()
+
+    yield use
+    settings.CONFIG = original
+    keyring.reset()
+
+
+def test_first_start_creates_a_private_key_file(db, config, tmp_path):
+    KeyringState.objects.all().delete()
+    key_file = tmp_path / "keys" / "master.key"
+    config(master_key=None, master_key_file=key_file)
+    startup_check(create_if_missing=True)
+    assert key_file.exists()
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert KeyringState.objects.get().master_fingerprint == keyring.get().fingerprint
+
+
+def test_wrong_master_key_refuses_to_start(workspace, config):
+    config(master_key=keyring.generate_master_key())
+    with pytest.raises(MasterKeyError, match="does not match"):
+        startup_check(create_if_missing=False)
+
+
+def test_missing_master_key_with_encrypted_data_refuses(workspace, config, tmp_path):
+    config(master_key=None, master_key_file=tmp_path / "absent.key")
+    with pytest.raises(MasterKeyError, match="no master key is configured"):
+        startup_check(create_if_missing=True)
+    assert not (tmp_path / "absent.key").exists()  # never silently a new key
+
+
+def test_malformed_and_world_readable_keys_are_refused(db, config, tmp_path):
+    config(master_key="not base64 at all!!")
+    with pytest.raises(MasterKeyError, match="base64|32 bytes"):
+        keyring.read_master_key()
+    loose = tmp_path / "loose.key"
+    loose.write_text(keyring.generate_master_key())
+    loose.chmod(0o644)
+    config(master_key=None, master_key_file=loose)
+    with pytest.raises(MasterKeyError, match="readable by others"):
+        keyring.read_master_key()
+
+
+def test_serve_exits_with_a_clear_error_on_a_wrong_key(workspace, config):
+    config(master_key=keyring.generate_master_key())
+    with pytest.raises(CommandError, match="master key"):
+        call_command("serve", "--port", "0")
+
+
+def test_data_keys_are_stored_only_wrapped(workspace):
+    from storesync.security.models import DataKey
+    key = DataKey.objects.filter(workspace_id=workspace.workspace.id).get()
+    wrapped = bytes(key.wrapped)
+    assert len(wrapped) == 12 + 32 + 16  # nonce, key, tag: no clear key material
+    ring = keyring.get()
+    with pytest.raises(MasterKeyError):  # bound to its workspace and id
+        ring.unwrap(wrapped, workspace_id=None, key_id=key.id)
+    assert len(ring.unwrap(wrapped, workspace_id=workspace.workspace.id, key_id=key.id)) == 32
