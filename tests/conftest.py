@@ -84,8 +84,12 @@ class ApiClient:
 
 
 def api_client_for(created: CreatedWorkspace, role: str) -> ApiClient:
-    issued = token_create(workspace_id=created.workspace.id, name=f"{role} test", role=role,
-                          actor=Actor.system("test"))
+    issued = token_create(
+        workspace_id=created.workspace.id,
+        name=f"{role} test",
+        role=role,
+        actor=Actor.system("test"),
+    )
     return ApiClient(issued.plaintext)
 
 
@@ -109,6 +113,12 @@ CUSTOMER = {
     "last_name": "Rao",
     "email": "Asha.Rao@Example.com",
     "phone": "98765 43210",
-    "address": {"line1": "12 MG Road", "city": "Pune", "postcode": "411001",
-                "province_code": "MH", "country_code": "IN", "name": "Asha Rao"},
+    "address": {
+        "line1": "12 MG Road",
+        "city": "Pune",
+        "postcode": "411001",
+        "province_code": "MH",
+        "country_code": "IN",
+        "name": "Asha Rao",
+    },
 }

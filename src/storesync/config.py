@@ -62,14 +62,16 @@ def sqlite_path(url: str) -> Path:
     ``sqlite:////srv/x.db`` and ``sqlite:///srv/x.db`` both mean ``/srv/x.db``: a relative
     database path would change with the working directory, which is never what a user wants.
     """
-    rest = url[len("sqlite://"):]
+    rest = url[len("sqlite://") :]
     return Path("/" + rest.lstrip("/")) if rest.strip("/") else Path("")
 
 
 def load() -> Config:
     """Read the ``STORESYNC_*`` environment variables, validating each."""
     data_dir = Path(os.environ.get("STORESYNC_DATA_DIR") or _default_data_dir()).expanduser()
-    database_url = os.environ.get("STORESYNC_DATABASE_URL") or f"sqlite:///{data_dir / 'storesync.db'}"
+    database_url = (
+        os.environ.get("STORESYNC_DATABASE_URL") or f"sqlite:///{data_dir / 'storesync.db'}"
+    )
     scheme = urlsplit(database_url).scheme
     if scheme not in {"sqlite", "postgres", "postgresql"}:
         raise ConfigError(

@@ -17,7 +17,7 @@ DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 DEBUG = CONFIG.debug
 ALLOWED_HOSTS = CONFIG.allowed_hosts
 # Derived from the master key at start-up (storesync.security.keyring); never configured apart.
-SECRET_KEY = "storesync-unset-secret-key-replaced-at-startup-by-keyring"  # noqa: S105
+SECRET_KEY = "storesync-unset-secret-key-replaced-at-startup-by-keyring"
 
 INSTALLED_APPS = [
     "storesync.cli",  # first, so that its `migrate` wraps Django's
@@ -34,7 +34,6 @@ INSTALLED_APPS = [
     "storesync.security",
     "storesync.core",
     "storesync.customers",
-    "storesync.channels",
     "storesync.api",
     "storesync.web",
 ]
@@ -143,8 +142,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

@@ -15,7 +15,8 @@ def test_create_and_read_customer_with_personal_data(owner_api, workspace):
     read = owner_api.get(f"/api/v1/customers/{body['id']}?purpose=order_fulfilment")
     assert read.status_code == 200
     assert read.json()["last_name"] == "Rao"
-    event = AuditEvent.objects.filter(action="personal_data.read", subject_id=body["id"],
-                                      purpose="order_fulfilment").get()
+    event = AuditEvent.objects.filter(
+        action="personal_data.read", subject_id=body["id"], purpose="order_fulfilment"
+    ).get()
     assert event.actor_type == "token"
     assert "customer.email" in event.fields and "address.city" in event.fields

@@ -22,20 +22,39 @@ def captured():
 
 def test_personal_data_and_secrets_never_reach_the_log(captured):
     log = logs.get_logger("test")
-    log.info("customer_created", email="asha.rao@example.com", phone="+919876543210",
-             name="Asha Rao", address="12 MG Road", password="hunter2-secret",
-             token="sst_abcdef_secretpart", workspace="acme")
-    log.warning("lookup failed for asha.rao@example.com from +91 98765 43210 "
-                "with Bearer sst_abcdef_secretpart")
+    log.info(
+        "customer_created",
+        email="asha.rao@example.com",
+        phone="+919876543210",
+        name="Asha Rao",
+        address="12 MG Road",
+        password="hunter2-secret",
+        token="sst_abcdef_secretpart",
+        workspace="acme",
+    )
+    log.warning(
+        "lookup failed for asha.rao@example.com from +91 98765 43210 "
+        "with Bearer sst_abcdef_secretpart"
+    )
     logging.getLogger("django.request").error(
-        "Bad request from zen@example.org", extra={"card": "4111111111111111"})
+        "Bad request from zen@example.org", extra={"card": "4111111111111111"}
+    )
     try:
         raise ValueError("could not parse asha.rao@example.com")
     except ValueError:
         log.exception("boom")
     out = captured.getvalue()
-    for secret in ("asha.rao@example.com", "9876543210", "98765 43210", "Asha Rao", "12 MG Road",
-                   "hunter2", "secretpart", "zen@example.org", "4111111111111111"):
+    for secret in (
+        "asha.rao@example.com",
+        "9876543210",
+        "98765 43210",
+        "Asha Rao",
+        "12 MG Road",
+        "hunter2",
+        "secretpart",
+        "zen@example.org",
+        "4111111111111111",
+    ):
         assert secret not in out, secret
     lines = [json.loads(line) for line in out.splitlines()]
     assert lines[0]["event"] == "customer_created" and lines[0]["workspace"] == "acme"

@@ -15,10 +15,12 @@ ACTOR = Actor.system("test")
 
 
 def _two_tenants(workspace, other_workspace):
-    a = customer_create(workspace_id=workspace.workspace.id, actor=ACTOR,
-                        data=CustomerInput(first_name="A"))
-    b = customer_create(workspace_id=other_workspace.workspace.id, actor=ACTOR,
-                        data=CustomerInput(first_name="B"))
+    a = customer_create(
+        workspace_id=workspace.workspace.id, actor=ACTOR, data=CustomerInput(first_name="A")
+    )
+    b = customer_create(
+        workspace_id=other_workspace.workspace.id, actor=ACTOR, data=CustomerInput(first_name="B")
+    )
     return a, b
 
 
@@ -52,31 +54,43 @@ def test_scopes_nest_and_restore(workspace, other_workspace):
 
 def _raw_connection() -> psycopg.Connection:
     s = connection.settings_dict
-    return psycopg.connect(host=s["HOST"], port=s["PORT"] or 5432, user=s["USER"],
-                           dbname=s["NAME"], password=s.get("PASSWORD") or None)
+    return psycopg.connect(
+        host=s["HOST"],
+        port=s["PORT"] or 5432,
+        user=s["USER"],
+        dbname=s["NAME"],
+        password=s.get("PASSWORD") or None,
+    )
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_rls_hides_every_tenant_row_from_a_raw_query_without_the_setting(workspace,
-                                                                          other_workspace):
+def test_rls_hides_every_tenant_row_from_a_raw_query_without_the_setting(
+    workspace, other_workspace
+):
     if connection.vendor != "postgresql":
         pytest.skip("row-level security exists on PostgreSQL only")
     from storesync.core.rls import rls_enforced, tenant_tables
+
     assert rls_enforced(), "tests must connect as a role that RLS binds (not a superuser)"
     a, _ = _two_tenants(workspace, other_workspace)
     with _raw_connection() as raw:
         for table in tenant_tables():
             assert raw.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] == 0, table
-        raw.execute("SELECT set_config('storesync.workspace_id', %s, false)",
-                    [str(workspace.workspace.id)])
+        raw.execute(
+            "SELECT set_config('storesync.workspace_id', %s, false)", [str(workspace.workspace.id)]
+        )
         ids = [r[0] for r in raw.execute('SELECT id FROM "customers_customer"').fetchall()]
         assert ids == [a.id]
         # Another workspace's rows cannot be changed, nor new ones written into it.
-        changed = raw.execute('UPDATE "customers_customer" SET tags = %s WHERE workspace_id = %s '
-                              'RETURNING id', ['["x"]', other_workspace.workspace.id]).fetchall()
+        changed = raw.execute(
+            'UPDATE "customers_customer" SET tags = %s WHERE workspace_id = %s RETURNING id',
+            ['["x"]', other_workspace.workspace.id],
+        ).fetchall()
         assert changed == []
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            raw.execute('INSERT INTO "core_membership" (id, workspace_id, user_id, role, '
-                        'created_at) VALUES (gen_random_uuid(), %s, %s, %s, now())',
-                        [other_workspace.workspace.id, workspace.owner.id, "owner"])
+            raw.execute(
+                'INSERT INTO "core_membership" (id, workspace_id, user_id, role, '
+                "created_at) VALUES (gen_random_uuid(), %s, %s, %s, now())",
+                [other_workspace.workspace.id, workspace.owner.id, "owner"],
+            )

@@ -23,19 +23,36 @@ PEOPLE = [
 
 
 def _create(workspace_id) -> int:
-    return customers_bulk_create(workspace_id=workspace_id, actor=Actor.system("test"), rows=[
-        CustomerInput(first_name=f, last_name=l, email=e, phone=p,
-                      address=AddressInput(line1=f"7 {l} Lane", city=c, postcode="560001",
-                                           country_code="IN"))
-        for f, l, e, p, c in PEOPLE
-    ])
+    return customers_bulk_create(
+        workspace_id=workspace_id,
+        actor=Actor.system("test"),
+        rows=[
+            CustomerInput(
+                first_name=f,
+                last_name=last,
+                email=e,
+                phone=p,
+                address=AddressInput(
+                    line1=f"7 {last} Lane", city=c, postcode="560001", country_code="IN"
+                ),
+            )
+            for f, last, e, p, c in PEOPLE
+        ],
+    )
 
 
 def _needles() -> list[bytes]:
     out = []
     for first, last, email, phone, city in PEOPLE:
-        out += [first.encode(), last.encode(), email.encode(), email.split("@")[0].encode(),
-                phone.encode(), phone[3:].encode(), city.encode()]
+        out += [
+            first.encode(),
+            last.encode(),
+            email.encode(),
+            email.split("@")[0].encode(),
+            phone.encode(),
+            phone[3:].encode(),
+            city.encode(),
+        ]
     return out
 
 
@@ -60,8 +77,17 @@ def _pg_dump() -> bytes:
     env = {**os.environ, "PGPASSWORD": settings.get("PASSWORD") or ""}
     # A superuser dumps every row; the application role would see none of them under RLS.
     user = os.environ.get("STORESYNC_PG_DUMP_USER", "postgres")
-    cmd = [pg_dump, "--data-only", "-h", settings["HOST"] or "127.0.0.1",
-           "-p", str(settings["PORT"] or 5432), "-U", user, settings["NAME"]]
+    cmd = [
+        pg_dump,
+        "--data-only",
+        "-h",
+        settings["HOST"] or "127.0.0.1",
+        "-p",
+        str(settings["PORT"] or 5432),
+        "-U",
+        user,
+        settings["NAME"],
+    ]
     return subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=120).stdout
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -13,8 +15,14 @@ ACTOR = audit.Actor.system("test")
 
 def _events(ws_id, n=5):
     for i in range(n):
-        audit.record(action=audit.Action.CUSTOMER_UPDATED, actor=ACTOR, workspace_id=ws_id,
-                     subject_type="customer", subject_id=f"c{i}", fields=["customer.email"])
+        audit.record(
+            action=audit.Action.CUSTOMER_UPDATED,
+            actor=ACTOR,
+            workspace_id=ws_id,
+            subject_type="customer",
+            subject_id=f"c{i}",
+            fields=["customer.email"],
+        )
 
 
 def _verify(capsys):
@@ -31,7 +39,7 @@ def test_chain_links_every_event_to_the_previous(workspace):
     _events(ws)
     rows = list(AuditEvent.objects.filter(chain=str(ws)).order_by("seq"))
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
-    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
     head = AuditChainHead.objects.get(chain=str(ws))
     assert (head.seq, head.hash) == (rows[-1].seq, rows[-1].hash)
 
@@ -75,6 +83,7 @@ def test_deleted_last_row_is_detected_by_the_head(workspace, capsys):
 def test_recomputed_plain_sha256_cannot_forge_the_chain(workspace, capsys):
     """The chain is keyed: rewriting a row and its hash without the master key fails."""
     import hashlib
+
     ws = workspace.workspace.id
     _events(ws, n=1)
     event = AuditEvent.objects.filter(chain=str(ws)).order_by("-seq").first()

@@ -16,8 +16,11 @@ ACTOR = Actor.system("test")
 
 
 def _customer(ws_id, email="asha@example.com", phone="+919876543210"):
-    return customer_create(workspace_id=ws_id, actor=ACTOR,
-                           data=CustomerInput(first_name="Asha", email=email, phone=phone))
+    return customer_create(
+        workspace_id=ws_id,
+        actor=ACTOR,
+        data=CustomerInput(first_name="Asha", email=email, phone=phone),
+    )
 
 
 def test_personal_field_read_outside_an_access_scope_is_refused(workspace):
@@ -31,7 +34,9 @@ def test_read_inside_scope_decrypts_and_audits_fields_actually_read(workspace):
     ws = workspace.workspace.id
     created = _customer(ws)
     loaded = customer_get(workspace_id=ws, customer_id=created.id)
-    with personal_data_access(actor=Actor("user", "u1"), workspace_id=ws, purpose="customer_support"):
+    with personal_data_access(
+        actor=Actor("user", "u1"), workspace_id=ws, purpose="customer_support"
+    ):
         assert loaded.email == "asha@example.com"
     event = AuditEvent.objects.get(action="personal_data.read", subject_id=str(created.id))
     assert event.fields == ["customer.email"]
@@ -41,8 +46,11 @@ def test_read_inside_scope_decrypts_and_audits_fields_actually_read(workspace):
 def test_scope_of_one_workspace_cannot_read_another(workspace, other_workspace):
     created = _customer(workspace.workspace.id)
     loaded = customer_get(workspace_id=workspace.workspace.id, customer_id=created.id)
-    with pytest.raises(PersonalDataAccessError), personal_data_access(
-        actor=ACTOR, workspace_id=other_workspace.workspace.id, purpose="customer_support"
+    with (
+        pytest.raises(PersonalDataAccessError),
+        personal_data_access(
+            actor=ACTOR, workspace_id=other_workspace.workspace.id, purpose="customer_support"
+        ),
     ):
         _ = loaded.email
 
@@ -53,14 +61,19 @@ def test_ciphertext_moved_to_another_row_fails_authentication(workspace):
     second = _customer(ws, email="second@example.com", phone="+919876500002")
     table = Customer._meta.db_table
     with workspace_scope(ws), connection.cursor() as cursor:
-        cursor.execute(f"SELECT email FROM {table} WHERE id = %s", [first.id.hex if
-                       connection.vendor == "sqlite" else first.id])
+        cursor.execute(
+            f"SELECT email FROM {table} WHERE id = %s",
+            [first.id.hex if connection.vendor == "sqlite" else first.id],
+        )
         blob = cursor.fetchone()[0]
-        cursor.execute(f"UPDATE {table} SET email = %s WHERE id = %s",
-                       [blob, second.id.hex if connection.vendor == "sqlite" else second.id])
+        cursor.execute(
+            f"UPDATE {table} SET email = %s WHERE id = %s",
+            [blob, second.id.hex if connection.vendor == "sqlite" else second.id],
+        )
     loaded = customer_get(workspace_id=ws, customer_id=second.id)
-    with pytest.raises(DecryptionError), personal_data_access(
-        actor=ACTOR, workspace_id=ws, purpose="customer_support"
+    with (
+        pytest.raises(DecryptionError),
+        personal_data_access(actor=ACTOR, workspace_id=ws, purpose="customer_support"),
     ):
         _ = loaded.email
 

@@ -53,7 +53,7 @@ def test_missing_master_key_with_encrypted_data_refuses(workspace, config, tmp_p
 
 def test_malformed_and_world_readable_keys_are_refused(db, config, tmp_path):
     config(master_key="not base64 at all!!")
-    with pytest.raises(MasterKeyError, match="base64|32 bytes"):
+    with pytest.raises(MasterKeyError, match=r"base64|32 bytes"):
         keyring.read_master_key()
     loose = tmp_path / "loose.key"
     loose.write_text(keyring.generate_master_key())
@@ -71,6 +71,7 @@ def test_serve_exits_with_a_clear_error_on_a_wrong_key(workspace, config):
 
 def test_data_keys_are_stored_only_wrapped(workspace):
     from storesync.security.models import DataKey
+
     key = DataKey.objects.filter(workspace_id=workspace.workspace.id).get()
     wrapped = bytes(key.wrapped)
     assert len(wrapped) == 12 + 32 + 16  # nonce, key, tag: no clear key material

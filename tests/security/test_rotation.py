@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-import base64
-
 import pytest
-
 from django.core.management import call_command
 
 from storesync.core.tenancy import system_scope
 from storesync.customers.selectors import customer_find, customer_get, customer_reveal
 from storesync.customers.services import AddressInput, CustomerInput, customers_bulk_create
-from storesync.security import keyring, rotation
+from storesync.security import keyring, mfa_secrets, rotation
 from storesync.security.audit import Actor
 from storesync.security.models import DataKey
 from storesync.web.auth import MFAAdapter
@@ -24,12 +21,21 @@ def _short_key_cache(monkeypatch):
 
 
 def _customers(ws_id, n):
-    customers_bulk_create(workspace_id=ws_id, actor=ACTOR, rows=[
-        CustomerInput(first_name=f"F{i}", email=f"p{i}@example.com", phone=f"+9198765{i:05d}",
-                      address=AddressInput(line1=f"{i} Road", city="Pune", postcode="411001",
-                                           country_code="IN"))
-        for i in range(n)
-    ])
+    customers_bulk_create(
+        workspace_id=ws_id,
+        actor=ACTOR,
+        rows=[
+            CustomerInput(
+                first_name=f"F{i}",
+                email=f"p{i}@example.com",
+                phone=f"+9198765{i:05d}",
+                address=AddressInput(
+                    line1=f"{i} Road", city="Pune", postcode="411001", country_code="IN"
+                ),
+            )
+            for i in range(n)
+        ],
+    )
 
 
 def _usage():
@@ -41,11 +47,13 @@ def test_rotation_reencrypts_everything_and_destroys_old_keys(workspace, other_w
     _customers(ws, 30)
     _customers(other, 5)
     secret = MFAAdapter().encrypt("JBSWY3DPEHPK3PXP")
-    old_keys = _usage() | {keyring.get().key_id_of(base64.b64decode(secret[5:]))}
+    old_keys = _usage() | {mfa_secrets.key_id(secret)}
 
     from allauth.mfa.models import Authenticator
-    Authenticator.objects.create(user=workspace.owner, type=Authenticator.Type.TOTP,
-                                 data={"secret": secret})
+
+    Authenticator.objects.create(
+        user=workspace.owner, type=Authenticator.Type.TOTP, data={"secret": secret}
+    )
 
     with system_scope():
         call_command("keys", "rotate", "--batch-size", "7")
@@ -54,9 +62,12 @@ def test_rotation_reencrypts_everything_and_destroys_old_keys(workspace, other_w
 
     new_keys = _usage()
     assert new_keys.isdisjoint(old_keys)  # nothing is left under an old key
-    assert set(DataKey.objects.filter(id__in=old_keys).values_list("state", flat=True)) == {"retired"}
-    assert not any(bytes(w) for w in DataKey.objects.filter(id__in=old_keys)
-                   .values_list("wrapped", flat=True))
+    assert set(DataKey.objects.filter(id__in=old_keys).values_list("state", flat=True)) == {
+        "retired"
+    }
+    assert not any(
+        bytes(w) for w in DataKey.objects.filter(id__in=old_keys).values_list("wrapped", flat=True)
+    )
 
     # Everything still decrypts, and blind-index lookups still match.
     found = customer_find(workspace_id=ws, email="p7@example.com")
@@ -98,5 +109,9 @@ def test_reads_work_for_a_row_loaded_before_rotation(workspace):
     loaded = customer_find(workspace_id=ws, email="p0@example.com")[0]
     rotation.rotate_workspace(ws)
     fresh = customer_get(workspace_id=ws, customer_id=loaded.id)
-    assert customer_reveal(customers=[fresh], actor=ACTOR, purpose="customer_support",
-                           with_addresses=False)[0]["email"] == "p0@example.com"
+    assert (
+        customer_reveal(
+            customers=[fresh], actor=ACTOR, purpose="customer_support", with_addresses=False
+        )[0]["email"]
+        == "p0@example.com"
+    )

@@ -63,8 +63,9 @@ class CustomerOut(Schema):
     created_at: datetime
     updated_at: datetime
     tags: list[str]
-    personal_data: str = Field(description="`included`, or `withheld` when the token's role "
-                               "lacks view_personal_data")
+    personal_data: str = Field(
+        description="`included`, or `withheld` when the token's role lacks view_personal_data"
+    )
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
@@ -96,8 +97,9 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
     address = data.pop("address")
     customer = services.customer_create(
         workspace_id=who.workspace_id,
-        data=services.CustomerInput(**data,
-                                    address=services.AddressInput(**address) if address else None),
+        data=services.CustomerInput(
+            **data, address=services.AddressInput(**address) if address else None
+        ),
         actor=who.actor,
     )
     # Echo back only what the caller may see; the values it sent are not re-read unaudited.
@@ -127,8 +129,9 @@ def list_customers(
 
 
 @router.get("/{customer_id}", response=CustomerOut, summary="Read a customer")
-def get_customer(request: HttpRequest, customer_id: str,
-                 purpose: Purpose = Query(Purpose.CUSTOMER_SUPPORT)) -> dict[str, Any]:
+def get_customer(
+    request: HttpRequest, customer_id: str, purpose: Purpose = Query(Purpose.CUSTOMER_SUPPORT)
+) -> dict[str, Any]:
     who = require(request, Perm.VIEW_CUSTOMERS)
     customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
     return _out([customer], who, purpose)[0]
@@ -143,17 +146,21 @@ class CustomerPatch(Strict):
 
 
 @router.patch("/{customer_id}", response=CustomerOut, summary="Change a customer's contact fields")
-def update_customer(request: HttpRequest, customer_id: str,
-                    payload: CustomerPatch) -> dict[str, Any]:
+def update_customer(
+    request: HttpRequest, customer_id: str, payload: CustomerPatch
+) -> dict[str, Any]:
     who = require(request, Perm.MANAGE_CUSTOMERS)
     customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
     changes = payload.model_dump(exclude_unset=True)
     if not changes:
         raise ValidationError("nothing to change", field="body")
     if any(v is None for v in changes.values()):
-        raise ValidationError("send an empty string to clear a field",
-                              field=next(k for k, v in changes.items() if v is None))
-    services.customer_update(workspace_id=who.workspace_id, customer_id=customer.id,
-                             changes=changes, actor=who.actor)
+        raise ValidationError(
+            "send an empty string to clear a field",
+            field=next(k for k, v in changes.items() if v is None),
+        )
+    services.customer_update(
+        workspace_id=who.workspace_id, customer_id=customer.id, changes=changes, actor=who.actor
+    )
     fresh = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer.id)
     return _out([fresh], who, Purpose.ACCOUNT_MANAGEMENT)[0]

@@ -18,8 +18,9 @@ from storesync.security.access import PersonalDataAccessError
 log = get_logger(__name__)
 
 
-def error_body(code: str, message: str, field: str | None = None,
-               details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, field: str | None = None, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if field:
         error["field"] = field
@@ -28,8 +29,13 @@ def error_body(code: str, message: str, field: str | None = None,
     return {"error": error}
 
 
-def json_error(status: int, code: str, message: str, field: str | None = None,
-               details: list[dict[str, Any]] | None = None) -> JsonResponse:
+def json_error(
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    details: list[dict[str, Any]] | None = None,
+) -> JsonResponse:
     return JsonResponse(error_body(code, message, field, details), status=status)
 
 
@@ -41,35 +47,45 @@ def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+def _validation(request: HttpRequest, exc: Any) -> HttpResponse:
     details = [
-        {"field": _field_name(err.get("loc", ())), "message": err.get("msg", "invalid"),
-         "type": err.get("type", "")}
+        {
+            "field": _field_name(err.get("loc", ())),
+            "message": err.get("msg", "invalid"),
+            "type": err.get("type", ""),
+        }
         for err in exc.errors
     ]
     first = details[0] if details else {"field": "body", "message": "invalid"}
-    return json_error(422, "validation_error", f"{first['field']}: {first['message']}",
-                      first["field"], details)
+    return json_error(
+        422, "validation_error", f"{first['field']}: {first['message']}", first["field"], details
+    )
 
 
-def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+def _http(request: HttpRequest, exc: Any) -> HttpResponse:
     if isinstance(exc, AuthenticationError) or exc.status_code == 401:
         response = json_error(401, "unauthenticated", "a valid bearer token is required")
         response["WWW-Authenticate"] = 'Bearer realm="storesync"'
         return response
-    codes = {400: "bad_request", 403: "permission_denied", 404: "not_found",
-             405: "method_not_allowed", 413: "payload_too_large", 429: "throttled"}
+    codes = {
+        400: "bad_request",
+        403: "permission_denied",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        429: "throttled",
+    }
     message = str(exc)
     if message.startswith("Cannot parse request body"):
         return json_error(400, "invalid_json", "the request body is not valid JSON", "body")
     return json_error(exc.status_code, codes.get(exc.status_code, "error"), message)
 
 
-def _domain(request: HttpRequest, exc: StoresyncError) -> HttpResponse:
+def _domain(request: HttpRequest, exc: Any) -> HttpResponse:
     return json_error(exc.status, exc.code, exc.message, exc.field)
 
 
-def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _unexpected(request: HttpRequest, exc: Any) -> HttpResponse:
     if isinstance(exc, RequestDataTooBig):
         return json_error(413, "payload_too_large", "the request body is too large", "body")
     if isinstance(exc, Http404):

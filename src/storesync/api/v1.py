@@ -13,7 +13,7 @@ api = NinjaAPI(
     version=f"1 ({__version__})",
     description=(
         "Bearer tokens (`storesync token create`) are bound to one workspace and one role. "
-        "Errors are JSON: `{\"error\": {\"code\", \"message\", \"field\"}}`."
+        'Errors are JSON: `{"error": {"code", "message", "field"}}`.'
     ),
     auth=TokenAuth(),
     urls_namespace="api-v1",

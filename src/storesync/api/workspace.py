@@ -27,6 +27,11 @@ class WorkspaceOut(Schema):
 def get_workspace(request: HttpRequest) -> dict[str, Any]:
     who = principal(request)
     workspace = Workspace.objects.get(id=who.workspace_id)
-    return {"id": workspace.id, "slug": workspace.slug, "name": workspace.name,
-            "country": workspace.country, "role": who.role,
-            "permissions": sorted(p.value for p in who.permissions)}
+    return {
+        "id": workspace.id,
+        "slug": workspace.slug,
+        "name": workspace.name,
+        "country": workspace.country,
+        "role": who.role,
+        "permissions": sorted(p.value for p in who.permissions),
+    }

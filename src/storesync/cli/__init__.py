@@ -20,11 +20,17 @@ COMMANDS = {
 
 def _help() -> str:
     width = max(len(c) for c in COMMANDS)
-    lines = ["usage: storesync COMMAND [options]   (storesync COMMAND --help for its options)",
-             "", "commands:"]
+    lines = [
+        "usage: storesync COMMAND [options]   (storesync COMMAND --help for its options)",
+        "",
+        "commands:",
+    ]
     lines += [f"  {name.ljust(width)}  {text}" for name, text in COMMANDS.items()]
-    lines += ["", "Django's own management commands (check, showmigrations, shell, ...) work too.",
-              "Configuration: STORESYNC_* environment variables (see README)."]
+    lines += [
+        "",
+        "Django's own management commands (check, showmigrations, shell, ...) work too.",
+        "Configuration: STORESYNC_* environment variables (see README).",
+    ]
     return "\n".join(lines)
 
 

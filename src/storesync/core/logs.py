@@ -23,9 +23,27 @@ SENSITIVE_KEYS = re.compile(
     r"mobile|address|street|postcode|zip|name|ip|gstin|card|otp|code)$",
     re.IGNORECASE,
 )
-SAFE_KEYS = {"event", "level", "logger", "timestamp", "request_id", "workspace", "status",
-             "method", "path", "duration_ms", "job", "task", "action", "count", "exc_info",
-             "exception", "topic", "platform", "status_code"}
+SAFE_KEYS = {
+    "event",
+    "level",
+    "logger",
+    "timestamp",
+    "request_id",
+    "workspace",
+    "status",
+    "method",
+    "path",
+    "duration_ms",
+    "job",
+    "task",
+    "action",
+    "count",
+    "exc_info",
+    "exception",
+    "topic",
+    "platform",
+    "status_code",
+}
 PATTERNS = [
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
     (re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [redacted]"),
@@ -53,15 +71,18 @@ def _clean(key: str, value: Any) -> Any:
     return value
 
 
-def redact(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def redact(
+    logger: Any, method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """structlog processor: mask sensitive keys and PII-shaped strings."""
     for key in list(event_dict):
         event_dict[key] = _clean(key, event_dict[key])
     return event_dict
 
 
-def _add_request_id(logger: Any, method: str, event_dict: MutableMapping[str, Any]
-                    ) -> MutableMapping[str, Any]:
+def _add_request_id(
+    logger: Any, method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     rid = request_id.get()
     if rid:
         event_dict.setdefault("request_id", rid)

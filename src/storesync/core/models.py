@@ -97,9 +97,7 @@ class Invitation(TenantModel):
     email_bidx = BlindIndexField(source="email", normaliser=normalise_email)
     role = models.CharField(max_length=40)
     token_sha256 = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(
-        User, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)

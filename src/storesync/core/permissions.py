@@ -27,16 +27,29 @@ ALL = frozenset(Perm)
 BUILTIN_ROLES: dict[str, frozenset[Perm]] = {
     "owner": ALL,
     "admin": ALL - {Perm.MANAGE_WORKSPACE},
-    "manager": frozenset({
-        Perm.VIEW_PERSONAL_DATA, Perm.VIEW_CUSTOMERS, Perm.MANAGE_CUSTOMERS, Perm.VIEW_ORDERS,
-        Perm.MANAGE_ORDERS, Perm.MANAGE_CATALOG, Perm.MANAGE_INVENTORY, Perm.MANAGE_CHANNELS,
-        Perm.VIEW_REPORTS,
-    }),
+    "manager": frozenset(
+        {
+            Perm.VIEW_PERSONAL_DATA,
+            Perm.VIEW_CUSTOMERS,
+            Perm.MANAGE_CUSTOMERS,
+            Perm.VIEW_ORDERS,
+            Perm.MANAGE_ORDERS,
+            Perm.MANAGE_CATALOG,
+            Perm.MANAGE_INVENTORY,
+            Perm.MANAGE_CHANNELS,
+            Perm.VIEW_REPORTS,
+        }
+    ),
     # Staff pick, pack and ship: they need the customer's contact and address, nothing more.
-    "staff": frozenset({
-        Perm.VIEW_PERSONAL_DATA, Perm.VIEW_CUSTOMERS, Perm.VIEW_ORDERS, Perm.MANAGE_ORDERS,
-        Perm.MANAGE_INVENTORY,
-    }),
+    "staff": frozenset(
+        {
+            Perm.VIEW_PERSONAL_DATA,
+            Perm.VIEW_CUSTOMERS,
+            Perm.VIEW_ORDERS,
+            Perm.MANAGE_ORDERS,
+            Perm.MANAGE_INVENTORY,
+        }
+    ),
     # Viewers see the business (reports, masked lists), never a customer's personal data.
     "viewer": frozenset({Perm.VIEW_CUSTOMERS, Perm.VIEW_ORDERS, Perm.VIEW_REPORTS}),
 }

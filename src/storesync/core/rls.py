@@ -19,7 +19,8 @@ POLICY = "storesync_tenant_isolation"
 
 def tenant_tables() -> list[str]:
     return sorted(
-        m._meta.db_table for m in apps.get_models()
+        m._meta.db_table
+        for m in apps.get_models()
         if getattr(m, "tenant_rls", False) and not m._meta.proxy and m._meta.managed
     )
 
@@ -36,7 +37,7 @@ def install(using: str = "default") -> list[str]:
             cursor.execute(f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY")
             cursor.execute(f"DROP POLICY IF EXISTS {POLICY} ON {name}")
             cursor.execute(
-                f"CREATE POLICY {POLICY} ON {name} USING ("  # noqa: S608 - identifiers only
+                f"CREATE POLICY {POLICY} ON {name} USING ("
                 " current_setting('storesync.bypass_rls', true) = 'on'"
                 " OR workspace_id::text = current_setting('storesync.workspace_id', true))"
             )

@@ -40,8 +40,9 @@ def _validate_slug(slug: str) -> str:
     return clean
 
 
-def workspace_create(*, slug: str, name: str, owner_email: str, country: str = "IN",
-                     actor: audit.Actor | None = None) -> CreatedWorkspace:
+def workspace_create(
+    *, slug: str, name: str, owner_email: str, country: str = "IN", actor: audit.Actor | None = None
+) -> CreatedWorkspace:
     """Create a workspace, its data key and its owner (a new account gets a one-time password)."""
     slug = _validate_slug(slug)
     if not name.strip():
@@ -52,8 +53,9 @@ def workspace_create(*, slug: str, name: str, owner_email: str, country: str = "
     actor = actor or audit.Actor.system("cli")
     try:
         with transaction.atomic():
-            workspace = Workspace.objects.create(slug=slug, name=name.strip(),
-                                                 country=country.upper())
+            workspace = Workspace.objects.create(
+                slug=slug, name=name.strip(), country=country.upper()
+            )
             keyring.get().create_data_key(workspace.id)
             owner = User.objects.filter(email=email).first()
             password = None
@@ -62,19 +64,30 @@ def workspace_create(*, slug: str, name: str, owner_email: str, country: str = "
                 owner = User.objects.create_user(email, password)
             with workspace_scope(workspace.id):
                 Membership.objects.create(workspace=workspace, user=owner, role="owner")
-                audit.record(action=audit.Action.WORKSPACE_CREATED, actor=actor,
-                             workspace_id=workspace.id, subject_type="workspace",
-                             subject_id=workspace.id, detail={"slug": slug})
-                audit.record(action=audit.Action.MEMBER_JOINED, actor=actor,
-                             workspace_id=workspace.id, subject_type="user", subject_id=owner.id,
-                             detail={"role": "owner"})
+                audit.record(
+                    action=audit.Action.WORKSPACE_CREATED,
+                    actor=actor,
+                    workspace_id=workspace.id,
+                    subject_type="workspace",
+                    subject_id=workspace.id,
+                    detail={"slug": slug},
+                )
+                audit.record(
+                    action=audit.Action.MEMBER_JOINED,
+                    actor=actor,
+                    workspace_id=workspace.id,
+                    subject_type="user",
+                    subject_id=owner.id,
+                    detail={"role": "owner"},
+                )
     except IntegrityError:
         raise Conflict(f"a workspace with slug {slug!r} already exists", field="slug") from None
     return CreatedWorkspace(workspace, owner, password)
 
 
-def role_create(*, workspace_id: uuid.UUID, slug: str, name: str, permissions: list[str],
-                actor: audit.Actor) -> Role:
+def role_create(
+    *, workspace_id: uuid.UUID, slug: str, name: str, permissions: list[str], actor: audit.Actor
+) -> Role:
     if slug in BUILTIN_ROLES:
         raise ValidationError(f"{slug!r} is a built-in role", field="slug")
     if not slug or slugify(slug) != slug:
@@ -86,11 +99,17 @@ def role_create(*, workspace_id: uuid.UUID, slug: str, name: str, permissions: l
     with workspace_scope(workspace_id), transaction.atomic():
         if Role.objects.filter(slug=slug).exists():
             raise Conflict(f"role {slug!r} already exists", field="slug")
-        role = Role.objects.create(workspace_id=workspace_id, slug=slug, name=name or slug,
-                                   permissions=sorted(perms))
-        audit.record(action=audit.Action.ROLE_CREATED, actor=actor, workspace_id=workspace_id,
-                     subject_type="role", subject_id=role.id,
-                     detail={"slug": slug, "permissions": sorted(perms)})
+        role = Role.objects.create(
+            workspace_id=workspace_id, slug=slug, name=name or slug, permissions=sorted(perms)
+        )
+        audit.record(
+            action=audit.Action.ROLE_CREATED,
+            actor=actor,
+            workspace_id=workspace_id,
+            subject_type="role",
+            subject_id=role.id,
+            detail={"slug": slug, "permissions": sorted(perms)},
+        )
     return role
 
 
@@ -104,8 +123,14 @@ class IssuedInvitation:
     token: str  # goes into the link /invitations/<token>/; shown once
 
 
-def invitation_create(*, workspace_id: uuid.UUID, email: str, role: str, actor: audit.Actor,
-                      invited_by_id: uuid.UUID | None) -> IssuedInvitation:
+def invitation_create(
+    *,
+    workspace_id: uuid.UUID,
+    email: str,
+    role: str,
+    actor: audit.Actor,
+    invited_by_id: uuid.UUID | None,
+) -> IssuedInvitation:
     """Invite someone by email to join with ``role``; the email is sent after commit."""
     address = validate_email_address(email, field="email")
     role_permissions(workspace_id=workspace_id, role=role)
@@ -116,11 +141,21 @@ def invitation_create(*, workspace_id: uuid.UUID, email: str, role: str, actor: 
         if Membership.objects.filter(user__email=address).exists():
             raise Conflict("that person is already a member", field="email")
         invitation = Invitation.objects.create(
-            workspace_id=workspace_id, email=address, role=role, token_sha256=_token_hash(token),
-            invited_by_id=invited_by_id, expires_at=timezone.now() + INVITATION_TTL,
+            workspace_id=workspace_id,
+            email=address,
+            role=role,
+            token_sha256=_token_hash(token),
+            invited_by_id=invited_by_id,
+            expires_at=timezone.now() + INVITATION_TTL,
         )
-        audit.record(action=audit.Action.MEMBER_INVITED, actor=actor, workspace_id=workspace_id,
-                     subject_type="invitation", subject_id=invitation.id, detail={"role": role})
+        audit.record(
+            action=audit.Action.MEMBER_INVITED,
+            actor=actor,
+            workspace_id=workspace_id,
+            subject_type="invitation",
+            subject_id=invitation.id,
+            detail={"role": role},
+        )
         from storesync.core.tasks import send_invitation
 
         transaction.on_commit(lambda: send_invitation(str(workspace_id), str(invitation.id), token))
@@ -132,17 +167,24 @@ def invitation_find(token: str) -> Invitation:
     from storesync.core.tenancy import system_scope
 
     with system_scope():
-        invitation = Invitation.objects.select_related("workspace").filter(
-            token_sha256=_token_hash(token)
-        ).first()
-    if (invitation is None or invitation.accepted_at or invitation.revoked_at
-            or invitation.expires_at <= timezone.now()):
+        invitation = (
+            Invitation.objects.select_related("workspace")
+            .filter(token_sha256=_token_hash(token))
+            .first()
+        )
+    if (
+        invitation is None
+        or invitation.accepted_at
+        or invitation.revoked_at
+        or invitation.expires_at <= timezone.now()
+    ):
         raise NotFound("this invitation is not valid any more")
     return invitation
 
 
-def invitation_accept(*, token: str, user: User | None = None,
-                      password: str | None = None) -> Membership:
+def invitation_accept(
+    *, token: str, user: User | None = None, password: str | None = None
+) -> Membership:
     """Join the workspace: as the signed-in ``user``, or as a new account with ``password``.
 
     The invitation is bound to its email address: the account that accepts must have it.
@@ -152,11 +194,12 @@ def invitation_accept(*, token: str, user: User | None = None,
     actor = audit.Actor.system("invitation")
     with workspace_scope(workspace_id), transaction.atomic():
         with personal_data_access(actor=actor, workspace_id=workspace_id, purpose="invitation"):
-            invited_email = normalise_email(invitation.email)
+            invited_email = normalise_email(invitation.email or "")
         if user is None:
             if User.objects.filter(email=invited_email).exists():
-                raise Conflict("an account with this email exists: sign in to accept",
-                               field="email")
+                raise Conflict(
+                    "an account with this email exists: sign in to accept", field="email"
+                )
             if not password:
                 raise ValidationError("choose a password", field="password")
             from django.contrib.auth.password_validation import validate_password
@@ -168,8 +211,9 @@ def invitation_accept(*, token: str, user: User | None = None,
                 raise ValidationError(" ".join(exc.messages), field="password") from None
             user = User.objects.create_user(invited_email, password)
         elif normalise_email(user.email) != invited_email:
-            raise ValidationError("this invitation was sent to another email address",
-                                  field="email")
+            raise ValidationError(
+                "this invitation was sent to another email address", field="email"
+            )
         updated = Invitation.objects.filter(id=invitation.id, accepted_at__isnull=True).update(
             accepted_at=timezone.now()
         )
@@ -178,30 +222,41 @@ def invitation_accept(*, token: str, user: User | None = None,
         membership, _ = Membership.objects.get_or_create(
             workspace_id=workspace_id, user=user, defaults={"role": invitation.role}
         )
-        audit.record(action=audit.Action.MEMBER_JOINED, actor=audit.Actor("user", str(user.id)),
-                     workspace_id=workspace_id, subject_type="user", subject_id=user.id,
-                     detail={"role": membership.role, "invitation": str(invitation.id)})
+        audit.record(
+            action=audit.Action.MEMBER_JOINED,
+            actor=audit.Actor("user", str(user.id)),
+            workspace_id=workspace_id,
+            subject_type="user",
+            subject_id=user.id,
+            detail={"role": membership.role, "invitation": str(invitation.id)},
+        )
     return membership
 
 
-def invitation_revoke(*, workspace_id: uuid.UUID, invitation_id: uuid.UUID,
-                      actor: audit.Actor) -> None:
+def invitation_revoke(
+    *, workspace_id: uuid.UUID, invitation_id: uuid.UUID, actor: audit.Actor
+) -> None:
     with workspace_scope(workspace_id), transaction.atomic():
         if not Invitation.objects.filter(id=invitation_id, accepted_at__isnull=True).update(
             revoked_at=timezone.now()
         ):
             raise NotFound("no such open invitation")
-        audit.record(action=audit.Action.INVITATION_REVOKED, actor=actor,
-                     workspace_id=workspace_id, subject_type="invitation",
-                     subject_id=invitation_id)
+        audit.record(
+            action=audit.Action.INVITATION_REVOKED,
+            actor=actor,
+            workspace_id=workspace_id,
+            subject_type="invitation",
+            subject_id=invitation_id,
+        )
 
 
 def _owners_left(exclude_user_id: uuid.UUID) -> int:
     return Membership.objects.filter(role="owner").exclude(user_id=exclude_user_id).count()
 
 
-def membership_set_role(*, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str,
-                        actor: audit.Actor) -> Membership:
+def membership_set_role(
+    *, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str, actor: audit.Actor
+) -> Membership:
     role_permissions(workspace_id=workspace_id, role=role)
     with workspace_scope(workspace_id), transaction.atomic():
         membership = Membership.objects.select_for_update().filter(user_id=user_id).first()
@@ -211,9 +266,14 @@ def membership_set_role(*, workspace_id: uuid.UUID, user_id: uuid.UUID, role: st
             raise Conflict("a workspace keeps at least one owner", field="role")
         previous, membership.role = membership.role, role
         membership.save(update_fields=["role"])
-        audit.record(action=audit.Action.MEMBER_ROLE_CHANGED, actor=actor,
-                     workspace_id=workspace_id, subject_type="user", subject_id=user_id,
-                     detail={"from": previous, "to": role})
+        audit.record(
+            action=audit.Action.MEMBER_ROLE_CHANGED,
+            actor=actor,
+            workspace_id=workspace_id,
+            subject_type="user",
+            subject_id=user_id,
+            detail={"from": previous, "to": role},
+        )
     return membership
 
 
@@ -225,5 +285,10 @@ def membership_remove(*, workspace_id: uuid.UUID, user_id: uuid.UUID, actor: aud
         if membership.role == "owner" and not _owners_left(user_id):
             raise Conflict("a workspace keeps at least one owner", field="user")
         membership.delete()
-        audit.record(action=audit.Action.MEMBER_REMOVED, actor=actor, workspace_id=workspace_id,
-                     subject_type="user", subject_id=user_id)
+        audit.record(
+            action=audit.Action.MEMBER_REMOVED,
+            actor=actor,
+            workspace_id=workspace_id,
+            subject_type="user",
+            subject_id=user_id,
+        )

@@ -23,8 +23,9 @@ def send_invitation(workspace_id: str, invitation_id: str, token: str) -> None:
         if invitation is None or invitation.accepted_at or invitation.revoked_at:
             return
         workspace = Workspace.objects.get(id=wid)
-        with personal_data_access(actor=Actor.system("mailer"), workspace_id=wid,
-                                  purpose="invitation"):
+        with personal_data_access(
+            actor=Actor.system("mailer"), workspace_id=wid, purpose="invitation"
+        ):
             recipient = invitation.email
     link = f"{settings.CONFIG.base_url}/invitations/{token}/"
     send_mail(

@@ -35,7 +35,9 @@ class Scope:
     system: bool = False
 
 
-_scope: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("storesync_scope", default=None)
+_scope: contextvars.ContextVar[Scope | None] = contextvars.ContextVar(
+    "storesync_scope", default=None
+)
 
 
 def current_scope() -> Scope | None:
@@ -79,7 +81,7 @@ def _enter(scope: Scope) -> Iterator[Scope]:
         if connection.vendor == "postgresql" and connection.connection is not None:
             try:
                 _apply_to_connection(connection, _scope.get())
-            except Exception:  # noqa: BLE001 - a broken connection is closed, not reused
+            except Exception:
                 connection.close()
 
 

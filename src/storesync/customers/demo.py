@@ -21,17 +21,24 @@ def generate_customers(*, workspace_id: uuid.UUID, count: int, seed: int | None 
     for index in range(count):
         first, last = fake.first_name(), fake.last_name()
         phone = f"+91{fake.random_element('6789')}{fake.numerify('#########')}"
-        rows.append(CustomerInput(
-            first_name=first, last_name=last,
-            email=f"{first}.{last}.{index}@example.com".lower().replace(" ", ""),
-            phone=phone,
-            tags=fake.random_elements(["vip", "wholesale", "repeat", "new"], unique=True,
-                                      length=fake.random_int(0, 2)),
-            address=AddressInput(
-                name=f"{first} {last}", line1=fake.street_address(), city=fake.city(),
-                postcode=fake.postcode(), province_code=fake.random_element(STATES),
-                country_code="IN", phone=phone,
-            ),
-        ))
-    return customers_bulk_create(workspace_id=workspace_id, rows=rows,
-                                 actor=Actor.system("demo"))
+        rows.append(
+            CustomerInput(
+                first_name=first,
+                last_name=last,
+                email=f"{first}.{last}.{index}@example.com".lower().replace(" ", ""),
+                phone=phone,
+                tags=list(fake.random_elements(
+                    ["vip", "wholesale", "repeat", "new"], unique=True, length=fake.random_int(0, 2)
+                )),
+                address=AddressInput(
+                    name=f"{first} {last}",
+                    line1=fake.street_address(),
+                    city=fake.city(),
+                    postcode=fake.postcode(),
+                    province_code=fake.random_element(STATES),
+                    country_code="IN",
+                    phone=phone,
+                ),
+            )
+        )
+    return customers_bulk_create(workspace_id=workspace_id, rows=rows, actor=Actor.system("demo"))

@@ -31,17 +31,18 @@ def customer_get(*, workspace_id: uuid.UUID, customer_id: uuid.UUID | str) -> Cu
     return customer
 
 
-def customer_find(*, workspace_id: uuid.UUID, email: str | None = None,
-                  phone: str | None = None) -> list[Customer]:
+def customer_find(
+    *, workspace_id: uuid.UUID, email: str | None = None, phone: str | None = None
+) -> list[Customer]:
     """Exact lookup by email and/or phone through the blind indexes (no decryption)."""
     email_field = Customer._meta.get_field("email_bidx")
     phone_field = Customer._meta.get_field("phone_bidx")
     condition = Q()
     if email:
-        condition |= Q(email_bidx__in=email_field.candidates(Customer, workspace_id, email))  # type: ignore[attr-defined]
+        condition |= Q(email_bidx__in=email_field.candidates(Customer, workspace_id, email))
     if phone:
         digits = normalise_phone(phone)
-        condition |= Q(phone_bidx__in=phone_field.candidates(Customer, workspace_id, digits))  # type: ignore[attr-defined]
+        condition |= Q(phone_bidx__in=phone_field.candidates(Customer, workspace_id, digits))
     if not condition:
         return []
     with workspace_scope(workspace_id):
@@ -54,8 +55,7 @@ class Page:
     next_cursor: str | None
 
 
-def customer_list(*, workspace_id: uuid.UUID, cursor: str | None = None,
-                  limit: int = 50) -> Page:
+def customer_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: int = 50) -> Page:
     """Newest first, keyset-paginated on the (time-ordered) id."""
     with workspace_scope(workspace_id):
         queryset: QuerySet[Customer] = Customer.objects.order_by("-id")
@@ -73,14 +73,23 @@ def customer_list(*, workspace_id: uuid.UUID, cursor: str | None = None,
 
 def _address_view(address: Address) -> dict[str, Any]:
     view: dict[str, Any] = {name: getattr(address, name) for name in ADDRESS_FIELDS}
-    view.update(id=address.id, province_code=address.province_code,
-                country_code=address.country_code, is_default=address.is_default)
+    view.update(
+        id=address.id,
+        province_code=address.province_code,
+        country_code=address.country_code,
+        is_default=address.is_default,
+    )
     return view
 
 
-def customer_reveal(*, customers: list[Customer], actor: Actor, purpose: str,
-                    fields: tuple[str, ...] = PERSONAL_FIELDS,
-                    with_addresses: bool = True) -> list[dict[str, Any]]:
+def customer_reveal(
+    *,
+    customers: list[Customer],
+    actor: Actor,
+    purpose: str,
+    fields: tuple[str, ...] = PERSONAL_FIELDS,
+    with_addresses: bool = True,
+) -> list[dict[str, Any]]:
     """Decrypt the named fields of these customers; writes one audit event per customer."""
     if not customers:
         return []

@@ -60,17 +60,23 @@ def _clean_tags(tags: Sequence[str]) -> list[str]:
 
 
 def _build_customer(workspace_id: uuid.UUID, region: str, data: CustomerInput) -> Customer:
-    if not (data.email.strip() or data.phone.strip() or data.first_name.strip()
-            or data.last_name.strip()):
-        raise ValidationError("a customer needs at least a name, an email or a phone",
-                              field="email")
+    if not (
+        data.email.strip()
+        or data.phone.strip()
+        or data.first_name.strip()
+        or data.last_name.strip()
+    ):
+        raise ValidationError(
+            "a customer needs at least a name, an email or a phone", field="email"
+        )
     return Customer(
         workspace_id=workspace_id,
         first_name=_text(data.first_name, field="first_name"),
         last_name=_text(data.last_name, field="last_name"),
         email=validate_email_address(data.email, field="email") if data.email.strip() else None,
         phone=validate_phone_number(data.phone, field="phone", region=region)
-        if data.phone.strip() else None,
+        if data.phone.strip()
+        else None,
         note=_text(data.note, field="note", limit=MAX_NOTE),
         tags=_clean_tags(data.tags),
     )
@@ -86,25 +92,31 @@ def _build_address(customer: Customer, region: str, data: AddressInput) -> Addre
     if not data.city.strip():
         raise ValidationError("required", field=prefix + "city")
     return Address(
-        workspace_id=customer.workspace_id, customer=customer, is_default=True,
+        workspace_id=customer.workspace_id,
+        customer=customer,
+        is_default=True,
         name=_text(data.name, field=prefix + "name"),
         line1=_text(data.line1, field=prefix + "line1"),
         line2=_text(data.line2, field=prefix + "line2"),
         city=_text(data.city, field=prefix + "city"),
         postcode=_text(data.postcode, field=prefix + "postcode", limit=16),
         phone=validate_phone_number(data.phone, field=prefix + "phone", region=country)
-        if data.phone.strip() else None,
+        if data.phone.strip()
+        else None,
         province_code=_text(data.province_code, field=prefix + "province_code", limit=8) or "",
         country_code=country,
     )
 
 
 def _region(workspace_id: uuid.UUID) -> str:
-    return Workspace.objects.filter(id=workspace_id).values_list("country", flat=True).first() or "IN"
+    return (
+        Workspace.objects.filter(id=workspace_id).values_list("country", flat=True).first() or "IN"
+    )
 
 
-def customer_create(*, workspace_id: uuid.UUID, data: CustomerInput,
-                    actor: audit.Actor) -> Customer:
+def customer_create(
+    *, workspace_id: uuid.UUID, data: CustomerInput, actor: audit.Actor
+) -> Customer:
     """Validate and store one customer (and a default address), encrypted, in one transaction."""
     region = _region(workspace_id)
     with workspace_scope(workspace_id):
@@ -114,14 +126,23 @@ def customer_create(*, workspace_id: uuid.UUID, data: CustomerInput,
             customer.save(force_insert=True)
             if address is not None:
                 address.save(force_insert=True)
-            audit.record(action=audit.Action.CUSTOMER_CREATED, actor=actor,
-                         workspace_id=workspace_id, subject_type="customer",
-                         subject_id=customer.id)
+            audit.record(
+                action=audit.Action.CUSTOMER_CREATED,
+                actor=actor,
+                workspace_id=workspace_id,
+                subject_type="customer",
+                subject_id=customer.id,
+            )
     return customer
 
 
-def customers_bulk_create(*, workspace_id: uuid.UUID, rows: Sequence[CustomerInput],
-                          actor: audit.Actor, batch_size: int = 1000) -> int:
+def customers_bulk_create(
+    *,
+    workspace_id: uuid.UUID,
+    rows: Sequence[CustomerInput],
+    actor: audit.Actor,
+    batch_size: int = 1000,
+) -> int:
     """Validate every row first, then insert all in one transaction (imports, demo data)."""
     region = _region(workspace_id)
     with workspace_scope(workspace_id):
@@ -137,14 +158,19 @@ def customers_bulk_create(*, workspace_id: uuid.UUID, rows: Sequence[CustomerInp
         with transaction.atomic():
             Customer.objects.bulk_create(customers, batch_size=batch_size)
             Address.objects.bulk_create(addresses, batch_size=batch_size)
-            audit.record(action=audit.Action.CUSTOMER_CREATED, actor=actor,
-                         workspace_id=workspace_id, subject_type="customer",
-                         detail={"bulk": len(customers)})
+            audit.record(
+                action=audit.Action.CUSTOMER_CREATED,
+                actor=actor,
+                workspace_id=workspace_id,
+                subject_type="customer",
+                detail={"bulk": len(customers)},
+            )
     return len(customers)
 
 
-def customer_update(*, workspace_id: uuid.UUID, customer_id: uuid.UUID, changes: dict[str, str],
-                    actor: audit.Actor) -> Customer:
+def customer_update(
+    *, workspace_id: uuid.UUID, customer_id: uuid.UUID, changes: dict[str, str], actor: audit.Actor
+) -> Customer:
     """Change contact fields; only the fields named in ``changes`` are touched."""
     allowed = {"first_name", "last_name", "email", "phone", "note"}
     unknown = set(changes) - allowed
@@ -155,16 +181,26 @@ def customer_update(*, workspace_id: uuid.UUID, customer_id: uuid.UUID, changes:
         customer = Customer.objects.select_for_update().filter(id=customer_id).first()
         if customer is None:
             raise NotFound("no such customer")
-        for name, value in changes.items():
+        for name, raw in changes.items():
+            value: str | None
             if name == "email":
-                value = validate_email_address(value, field="email") if value.strip() else None
+                value = validate_email_address(raw, field="email") if raw.strip() else None
             elif name == "phone":
-                value = validate_phone_number(value, field="phone", region=region) \
-                    if value.strip() else None
+                value = (
+                    validate_phone_number(raw, field="phone", region=region)
+                    if raw.strip()
+                    else None
+                )
             else:
-                value = _text(value, field=name, limit=MAX_NOTE if name == "note" else MAX_TEXT)
+                value = _text(raw, field=name, limit=MAX_NOTE if name == "note" else MAX_TEXT)
             setattr(customer, name, value)
         customer.save()
-        audit.record(action=audit.Action.CUSTOMER_UPDATED, actor=actor, workspace_id=workspace_id,
-                     subject_type="customer", subject_id=customer.id, fields=sorted(changes))
+        audit.record(
+            action=audit.Action.CUSTOMER_UPDATED,
+            actor=actor,
+            workspace_id=workspace_id,
+            subject_type="customer",
+            subject_id=customer.id,
+            fields=sorted(changes),
+        )
     return customer

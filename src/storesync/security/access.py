@@ -50,8 +50,9 @@ _current: contextvars.ContextVar[AccessScope | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def personal_data_access(*, actor: Actor, workspace_id: uuid.UUID, purpose: str
-                         ) -> Iterator[AccessScope]:
+def personal_data_access(
+    *, actor: Actor, workspace_id: uuid.UUID, purpose: str
+) -> Iterator[AccessScope]:
     """Allow reading personal data of one workspace; audit every subject read on exit."""
     if not purpose:
         raise ValueError("a purpose is required to read personal data")
@@ -63,8 +64,15 @@ def personal_data_access(*, actor: Actor, workspace_id: uuid.UUID, purpose: str
         _current.reset(token)
         if scope.reads:
             record_many(
-                Entry(Action.PERSONAL_DATA_READ, actor, workspace_id, subject_type, subject_id,
-                      tuple(sorted(fields)), purpose)
+                Entry(
+                    Action.PERSONAL_DATA_READ,
+                    actor,
+                    workspace_id,
+                    subject_type,
+                    subject_id,
+                    tuple(sorted(fields)),
+                    purpose,
+                )
                 for (subject_type, subject_id), fields in scope.reads.items()
             )
 

@@ -85,11 +85,17 @@ def _digest(key: bytes, values: dict[str, Any]) -> str:
 def _content(event: AuditEvent) -> dict[str, Any]:
     occurred: datetime = event.occurred_at
     return {
-        "chain": event.chain, "seq": event.seq,
+        "chain": event.chain,
+        "seq": event.seq,
         "occurred_at": occurred.astimezone(UTC).isoformat(),
-        "actor_type": event.actor_type, "actor_id": event.actor_id, "action": event.action,
-        "subject_type": event.subject_type, "subject_id": event.subject_id,
-        "fields": list(event.fields), "purpose": event.purpose, "detail": event.detail,
+        "actor_type": event.actor_type,
+        "actor_id": event.actor_id,
+        "action": event.action,
+        "subject_type": event.subject_type,
+        "subject_id": event.subject_id,
+        "fields": list(event.fields),
+        "purpose": event.purpose,
+        "detail": event.detail,
         "prev_hash": event.prev_hash,
     }
 
@@ -106,8 +112,16 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the workspace's chain (in the caller's transaction, if any)."""
-    entry = Entry(action, actor, workspace_id, subject_type, str(subject_id), tuple(fields),
-                  purpose, detail or {})
+    entry = Entry(
+        action,
+        actor,
+        workspace_id,
+        subject_type,
+        str(subject_id),
+        tuple(fields),
+        purpose,
+        detail or {},
+    )
     return record_many([entry])[0]
 
 
@@ -126,10 +140,17 @@ def record_many(entries: Iterable[Entry]) -> list[AuditEvent]:
             rows = []
             for entry in items:
                 event = AuditEvent(
-                    chain=chain, seq=head.seq + 1, occurred_at=now,
-                    actor_type=entry.actor.type, actor_id=entry.actor.id, action=str(entry.action),
-                    subject_type=entry.subject_type, subject_id=entry.subject_id,
-                    fields=sorted(entry.fields), purpose=entry.purpose, detail=entry.detail,
+                    chain=chain,
+                    seq=head.seq + 1,
+                    occurred_at=now,
+                    actor_type=entry.actor.type,
+                    actor_id=entry.actor.id,
+                    action=str(entry.action),
+                    subject_type=entry.subject_type,
+                    subject_id=entry.subject_id,
+                    fields=sorted(entry.fields),
+                    purpose=entry.purpose,
+                    detail=entry.detail,
                     prev_hash=head.hash,
                 )
                 event.hash = _digest(key, _content(event))
@@ -159,42 +180,68 @@ def _verify_chain(chain: str, key: bytes, batch: int = 5000) -> ChainReport:
         for event in rows:
             if event.seq != expected_seq:
                 what = "deleted" if event.seq > expected_seq else "duplicated or reordered"
-                return ChainReport(chain, count, False,
-                                   f"event #{expected_seq} is missing ({what}); next found is "
-                                   f"#{event.seq} (row id {event.id})")
+                return ChainReport(
+                    chain,
+                    count,
+                    False,
+                    f"event #{expected_seq} is missing ({what}); next found is "
+                    f"#{event.seq} (row id {event.id})",
+                )
             if event.prev_hash != prev_hash:
-                return ChainReport(chain, count, False,
-                                   f"event #{event.seq} (row id {event.id}) does not link to "
-                                   f"event #{event.seq - 1}: a row before it was changed or removed")
+                return ChainReport(
+                    chain,
+                    count,
+                    False,
+                    f"event #{event.seq} (row id {event.id}) does not link to "
+                    f"event #{event.seq - 1}: a row before it was changed or removed",
+                )
             if not hmac.compare_digest(_digest(key, _content(event)), event.hash):
-                return ChainReport(chain, count, False,
-                                   f"event #{event.seq} (row id {event.id}) was altered: its "
-                                   "content no longer matches its hash")
-            prev_hash, expected_seq, count, last_id = event.hash, expected_seq + 1, count + 1, event.id
+                return ChainReport(
+                    chain,
+                    count,
+                    False,
+                    f"event #{event.seq} (row id {event.id}) was altered: its "
+                    "content no longer matches its hash",
+                )
+            prev_hash, expected_seq, count, last_id = (
+                event.hash,
+                expected_seq + 1,
+                count + 1,
+                event.id,
+            )
     if head is None:
         if count:
             return ChainReport(chain, count, False, "the chain head is missing")
         return ChainReport(chain, 0, True)
     if head.seq != count or head.hash != prev_hash:
-        return ChainReport(chain, count, False,
-                           f"the chain ends at event #{count} but its head records #{head.seq}: "
-                           "events at the end were deleted")
+        return ChainReport(
+            chain,
+            count,
+            False,
+            f"the chain ends at event #{count} but its head records #{head.seq}: "
+            "events at the end were deleted",
+        )
     return ChainReport(chain, count, True)
 
 
 def verify(chains: Iterable[str] | None = None) -> Iterator[ChainReport]:
     """Check every chain (or the ones named); yields one report per chain."""
     key = keyring.get().audit_key
-    names = set(chains) if chains is not None else (
-        set(AuditChainHead.objects.values_list("chain", flat=True))
-        | set(AuditEvent.objects.values_list("chain", flat=True).distinct())
+    names = (
+        set(chains)
+        if chains is not None
+        else (
+            set(AuditChainHead.objects.values_list("chain", flat=True))
+            | set(AuditEvent.objects.values_list("chain", flat=True).distinct())
+        )
     )
     for chain in sorted(names):
         yield _verify_chain(chain, key)
 
 
-def events_for_subject(*, workspace_id: uuid.UUID, subject_type: str,
-                       subject_id: str) -> list[AuditEvent]:
+def events_for_subject(
+    *, workspace_id: uuid.UUID, subject_type: str, subject_id: str
+) -> list[AuditEvent]:
     return list(
         AuditEvent.objects.filter(
             chain=chain_of(workspace_id), subject_type=subject_type, subject_id=subject_id

@@ -84,6 +84,10 @@ class _EncryptedAttribute:
 class EncryptedField(models.BinaryField):
     """Text encrypted at rest. ``category`` names the data category (for the data map)."""
 
+    # For django-stubs: the attribute holds text, whatever the column stores.
+    _pyi_private_set_type: str | None
+    _pyi_private_get_type: str | None  # type: ignore[assignment]
+
     def __init__(
         self, *args: Any, category: str = "", personal: bool = True, **kwargs: Any
     ) -> None:
@@ -99,8 +103,9 @@ class EncryptedField(models.BinaryField):
         kwargs.pop("editable", None)
         return name, path, args, kwargs
 
-    def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs: Any) -> None:
-        super().contribute_to_class(cls, name, **kwargs)
+    def contribute_to_class(self, cls: type[models.Model], name: str,
+                            private_only: bool = False) -> None:
+        super().contribute_to_class(cls, name, private_only)
         setattr(cls, self.attname, _EncryptedAttribute(self))
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Sealed | None:
@@ -137,8 +142,9 @@ Normaliser = Callable[[str], str]
 class BlindIndexField(models.BinaryField):
     """Keyed HMAC (16 bytes) of ``normaliser(source)``, recomputed whenever the source changes."""
 
-    def __init__(self, *args: Any, source: str = "", normaliser: Normaliser | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, source: str = "", normaliser: Normaliser | None = None, **kwargs: Any
+    ) -> None:
         self.source = source
         self.normaliser: Normaliser = normaliser or (lambda v: v.strip())
         kwargs.setdefault("null", True)
@@ -179,7 +185,9 @@ class BlindIndexField(models.BinaryField):
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> bytes | None:
         return None if value is None else bytes(value)
 
-    def candidates(self, model: type[models.Model], workspace_id: uuid.UUID, value: str) -> list[bytes]:
+    def candidates(
+        self, model: type[models.Model], workspace_id: uuid.UUID, value: str
+    ) -> list[bytes]:
         """Digests to look ``value`` up by: one per live key (two while a rotation runs)."""
         ring = keyring.get()
         out = []

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 VERSION = 1
 HEADER_LEN = 1 + 4 + 12  # version, key id, nonce
@@ -69,7 +70,9 @@ def read_master_key() -> bytes | None:
     if path.exists():
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
-            raise MasterKeyError(f"{path}: key file is readable by others (mode {mode:o}); chmod 600")
+            raise MasterKeyError(
+                f"{path}: key file is readable by others (mode {mode:o}); chmod 600"
+            )
         return _decode_master(path.read_text(), str(path))
     return None
 
@@ -119,9 +122,13 @@ class Keyring:
 
     def unwrap(self, wrapped: bytes, *, workspace_id: uuid.UUID | None, key_id: int) -> bytes:
         try:
-            return self._kek.decrypt(wrapped[:12], wrapped[12:], self._wrap_ad(workspace_id, key_id))
+            return self._kek.decrypt(
+                wrapped[:12], wrapped[12:], self._wrap_ad(workspace_id, key_id)
+            )
         except InvalidTag:
-            raise MasterKeyError(f"data key {key_id} does not unwrap under this master key") from None
+            raise MasterKeyError(
+                f"data key {key_id} does not unwrap under this master key"
+            ) from None
 
     # -- data keys --------------------------------------------------------------------------
     def create_data_key(self, workspace_id: uuid.UUID | None) -> int:
@@ -145,7 +152,9 @@ class Keyring:
         row = DataKey.objects.filter(id=key_id).values("workspace_id", "wrapped", "state").first()
         if row is None or row["state"] == DataKey.State.RETIRED:
             raise MasterKeyError(f"data key {key_id} does not exist or has been retired")
-        material = self.unwrap(bytes(row["wrapped"]), workspace_id=row["workspace_id"], key_id=key_id)
+        material = self.unwrap(
+            bytes(row["wrapped"]), workspace_id=row["workspace_id"], key_id=key_id
+        )
         made = _Cipher(key_id, AESGCM(_hkdf(material, "enc")), _hkdf(material, "bidx"))
         with self._lock:
             self._ciphers[key_id] = made
@@ -161,7 +170,7 @@ class Keyring:
         from storesync.security.models import DataKey
 
         key_id = (
-            DataKey.objects.filter(workspace_id=workspace_id, state=DataKey.State.ACTIVE)
+            DataKey.objects.filter(for_workspace(workspace_id), state=DataKey.State.ACTIVE)
             .values_list("id", flat=True)
             .first()
         )
@@ -176,7 +185,7 @@ class Keyring:
         from storesync.security.models import DataKey
 
         rows = DataKey.objects.filter(
-            workspace_id=workspace_id, state__in=[DataKey.State.ACTIVE, DataKey.State.RETIRING]
+            for_workspace(workspace_id), state__in=[DataKey.State.ACTIVE, DataKey.State.RETIRING]
         ).values_list("id", "state")
         return [kid for kid, state in sorted(rows, key=lambda r: r[1] != DataKey.State.ACTIVE)]
 
@@ -201,7 +210,9 @@ class Keyring:
         key_id = int.from_bytes(blob[1:5], "big")
         header = blob[:HEADER_LEN]
         try:
-            return self.cipher(key_id).aead.decrypt(blob[5:HEADER_LEN], blob[HEADER_LEN:], header + aad)
+            return self.cipher(key_id).aead.decrypt(
+                blob[5:HEADER_LEN], blob[HEADER_LEN:], header + aad
+            )
         except InvalidTag:
             raise DecryptionError("ciphertext does not belong to this row or was altered") from None
 
@@ -214,6 +225,11 @@ class Keyring:
         mac = hmac.new(self.cipher(key_id).index_key, domain.encode() + b"\0", sha256)
         mac.update(normalised.encode())
         return mac.digest()[:16]
+
+
+def for_workspace(workspace_id: uuid.UUID | None) -> Q:
+    """Keys of one workspace, or the system keys (``workspace`` is null)."""
+    return Q(workspace__isnull=True) if workspace_id is None else Q(workspace_id=workspace_id)
 
 
 class DecryptionError(Exception):

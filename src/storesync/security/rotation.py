@@ -20,12 +20,11 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from storesync.core.tenancy import system_scope
-from storesync.security import audit, keyring
+from storesync.security import audit, keyring, mfa_secrets
 from storesync.security.fields import blind_index_fields, ciphertext, encrypted_fields
 from storesync.security.models import DataKey
 
-Progress = Callable[[int], None]
-MFA_AAD = b"storesync.mfa.secret"
+Progress = Callable[[int], object]
 
 
 @dataclass
@@ -49,18 +48,26 @@ def _scope_filter(model: type[models.Model], workspace_id: uuid.UUID | None) -> 
 
 def count_rows(workspace_id: uuid.UUID | None) -> int:
     with system_scope():
-        return sum(m._base_manager.filter(_scope_filter(m, workspace_id)).count()
-                   for m in encrypted_models())
+        return sum(
+            m._base_manager.filter(_scope_filter(m, workspace_id)).count()
+            for m in encrypted_models()
+        )
 
 
-def _rewrite_batch(model: type[models.Model], workspace_id: uuid.UUID | None, after: object,
-                   active: int, batch_size: int) -> tuple[int, int, object | None]:
+def _rewrite_batch(
+    model: type[models.Model],
+    workspace_id: uuid.UUID | None,
+    after: object,
+    active: int,
+    batch_size: int,
+) -> tuple[int, int, object | None]:
     """Re-encrypt one batch; returns (rows seen, values rewritten, last pk or None at the end)."""
     ring = keyring.get()
     enc = encrypted_fields(model)
     bidx = blind_index_fields(model)
     pk = model._meta.pk
     assert pk is not None
+    assert pk.column is not None
     columns = [pk.attname, *[f.attname for f in enc], *[f.attname for f in bidx]]
     if any(f.name == "workspace" for f in model._meta.concrete_fields):
         columns.append("workspace_id")
@@ -93,51 +100,48 @@ def _rewrite_batch(model: type[models.Model], workspace_id: uuid.UUID | None, af
                     changed = True
                     rewritten += 1
                 values.append(blob)
-            for f in bidx:
-                source = plain.get(f.source)
-                values.append(None if source is None else f.compute(model, source, key_id=active))
+            for index_field in bidx:
+                source = plain.get(index_field.source)
+                values.append(None if source is None
+                              else index_field.compute(model, source, key_id=active))
             if changed:  # blind indexes were computed with the same key as the ciphertext
                 updates.append([*values, pk.get_db_prep_value(row_id, connection)])
         if updates:
             table = connection.ops.quote_name(model._meta.db_table)
-            sets = ", ".join(f"{connection.ops.quote_name(c)} = %s"
-                             for c in [*(f.attname for f in enc), *(f.attname for f in bidx)])
+            sets = ", ".join(
+                f"{connection.ops.quote_name(c)} = %s"
+                for c in [*(f.attname for f in enc), *(f.attname for f in bidx)]
+            )
             with connection.cursor() as cursor:
+                where = connection.ops.quote_name(pk.column)
                 cursor.executemany(
-                    f"UPDATE {table} SET {sets} WHERE {connection.ops.quote_name(pk.column)} = %s",  # noqa: S608 - identifiers quoted, values bound
-                    updates,
+                    f"UPDATE {table} SET {sets} WHERE {where} = %s",  # noqa: S608 - quoted names
+                    updates,  # type: ignore[arg-type]  # bytes, None and ids: all bindable
                 )
     return len(rows), rewritten, rows[-1][pk.attname]
 
 
 def _rewrite_mfa_secrets(active: int) -> int:
-    """allauth's TOTP secrets live under the system key (see storesync.web.auth)."""
-    import base64
-
+    """allauth's TOTP secrets live under the system key (see storesync.security.mfa_secrets)."""
     from allauth.mfa.models import Authenticator
 
-    ring = keyring.get()
     done = 0
     with transaction.atomic():
         for authenticator in Authenticator.objects.select_for_update().filter(
             type=Authenticator.Type.TOTP
         ):
             secret = authenticator.data.get("secret", "")
-            if not isinstance(secret, str) or not secret.startswith("enc1:"):
+            if not isinstance(secret, str) or mfa_secrets.key_id(secret) in (None, active):
                 continue
-            blob = base64.b64decode(secret[5:])
-            if ring.key_id_of(blob) == active:
-                continue
-            text = ring.decrypt(blob, aad=MFA_AAD)
-            fresh = ring.encrypt(text, workspace_id=None, aad=MFA_AAD)
-            authenticator.data["secret"] = "enc1:" + base64.b64encode(fresh).decode()
+            authenticator.data["secret"] = mfa_secrets.seal(mfa_secrets.unseal(secret))
             authenticator.save(update_fields=["data"])
             done += 1
     return done
 
 
-def _pass(workspace_id: uuid.UUID | None, active: int, batch_size: int,
-          progress: Progress | None) -> tuple[int, int]:
+def _pass(
+    workspace_id: uuid.UUID | None, active: int, batch_size: int, progress: Progress | None
+) -> tuple[int, int]:
     seen_total = rewritten_total = 0
     for model in encrypted_models():
         after: object | None = None
@@ -158,24 +162,36 @@ def _pass(workspace_id: uuid.UUID | None, active: int, batch_size: int,
 def _switch_keys(workspace_id: uuid.UUID | None) -> tuple[int, list[int]]:
     ring = keyring.get()
     with transaction.atomic():
-        old = list(DataKey.objects.select_for_update().filter(
-            workspace_id=workspace_id, state__in=[DataKey.State.ACTIVE, DataKey.State.RETIRING]
-        ).values_list("id", flat=True))
+        old = list(
+            DataKey.objects.select_for_update()
+            .filter(
+                keyring.for_workspace(workspace_id),
+                state__in=[DataKey.State.ACTIVE, DataKey.State.RETIRING],
+            )
+            .values_list("id", flat=True)
+        )
         DataKey.objects.filter(id__in=old).update(state=DataKey.State.RETIRING)
         new = ring.create_data_key(workspace_id)
     ring.forget_active(workspace_id)
     return new, old
 
 
-def rotate_workspace(workspace_id: uuid.UUID | None, *, batch_size: int = 500,
-                     progress: Progress | None = None, max_passes: int = 5) -> RotationResult:
+def rotate_workspace(
+    workspace_id: uuid.UUID | None,
+    *,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+    max_passes: int = 5,
+) -> RotationResult:
     """Rotate one workspace's data key (``None``: the system key) and re-encrypt its data."""
     result = RotationResult(workspaces=1)
     with system_scope():
         active, old = _switch_keys(workspace_id)
         switched_at = time.monotonic()
         for attempt in range(max_passes):
-            _, rewritten = _pass(workspace_id, active, batch_size, progress if attempt == 0 else None)
+            _, rewritten = _pass(
+                workspace_id, active, batch_size, progress if attempt == 0 else None
+            )
             result.values_rewritten += rewritten
             # Other processes may still write under the old key until their cache expires.
             wait = keyring.ACTIVE_KEY_TTL_S - (time.monotonic() - switched_at)
@@ -194,9 +210,14 @@ def rotate_workspace(workspace_id: uuid.UUID | None, *, batch_size: int = 500,
         for key_id in old:
             ring.forget_key(key_id)
         result.retired_keys = old
-        audit.record(action=audit.Action.KEYS_ROTATED, actor=audit.Actor.system("keys-rotate"),
-                     workspace_id=workspace_id, subject_type="data_key", subject_id=str(active),
-                     detail={"retired": old, "values_rewritten": result.values_rewritten})
+        audit.record(
+            action=audit.Action.KEYS_ROTATED,
+            actor=audit.Actor.system("keys-rotate"),
+            workspace_id=workspace_id,
+            subject_type="data_key",
+            subject_id=str(active),
+            detail={"retired": old, "values_rewritten": result.values_rewritten},
+        )
     return result
 
 
@@ -207,13 +228,15 @@ def workspaces_to_rotate() -> list[uuid.UUID | None]:
 
 
 def key_usage() -> Iterator[tuple[str, str, int]]:
-    """(model label, field, key id) for every stored ciphertext: proof of what is under which key."""
+    """(model, field, key id) of every stored ciphertext: proof of what is under which key."""
     ring = keyring.get()
     with system_scope():
         for model in encrypted_models():
             for f in encrypted_fields(model):
-                blobs = model._base_manager.exclude(**{f"{f.attname}__isnull": True}).values_list(
-                    f.attname, flat=True).iterator(chunk_size=2000)
+                blobs = (
+                    model._base_manager.exclude(**{f"{f.attname}__isnull": True})
+                    .values_list(f.attname, flat=True)
+                    .iterator(chunk_size=2000)
+                )
                 for blob in blobs:
                     yield model._meta.label_lower, f.attname, ring.key_id_of(ciphertext(blob))
-

@@ -35,9 +35,15 @@ def _sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def token_create(*, workspace_id: uuid.UUID, name: str, role: str, actor: audit.Actor,
-                 created_by_id: uuid.UUID | None = None,
-                 expires_in: timedelta | None = None) -> IssuedToken:
+def token_create(
+    *,
+    workspace_id: uuid.UUID,
+    name: str,
+    role: str,
+    actor: audit.Actor,
+    created_by_id: uuid.UUID | None = None,
+    expires_in: timedelta | None = None,
+) -> IssuedToken:
     """Issue a token for a workspace and role; the plaintext is returned once, never stored."""
     from storesync.core.roles import role_permissions  # the role must exist in this workspace
 
@@ -48,13 +54,22 @@ def token_create(*, workspace_id: uuid.UUID, name: str, role: str, actor: audit.
         prefix = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         token = ApiToken.objects.create(
-            workspace_id=workspace_id, name=name.strip(), role=role, prefix=prefix,
-            secret_sha256=_sha256(secret), created_by_id=created_by_id,
+            workspace_id=workspace_id,
+            name=name.strip(),
+            role=role,
+            prefix=prefix,
+            secret_sha256=_sha256(secret),
+            created_by_id=created_by_id,
             expires_at=timezone.now() + expires_in if expires_in else None,
         )
-        audit.record(action=audit.Action.TOKEN_CREATED, actor=actor, workspace_id=workspace_id,
-                     subject_type="api_token", subject_id=token.id,
-                     detail={"name": token.name, "role": role})
+        audit.record(
+            action=audit.Action.TOKEN_CREATED,
+            actor=actor,
+            workspace_id=workspace_id,
+            subject_type="api_token",
+            subject_id=token.id,
+            detail={"name": token.name, "role": role},
+        )
     return IssuedToken(token, f"{PREFIX}_{prefix}_{secret}")
 
 
@@ -64,8 +79,13 @@ def token_revoke(*, workspace_id: uuid.UUID, token_id: uuid.UUID, actor: audit.A
             revoked_at=timezone.now()
         )
         if updated:
-            audit.record(action=audit.Action.TOKEN_REVOKED, actor=actor,
-                         workspace_id=workspace_id, subject_type="api_token", subject_id=token_id)
+            audit.record(
+                action=audit.Action.TOKEN_REVOKED,
+                actor=actor,
+                workspace_id=workspace_id,
+                subject_type="api_token",
+                subject_id=token_id,
+            )
 
 
 def token_authenticate(presented: str) -> ApiToken | None:

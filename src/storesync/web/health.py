@@ -16,14 +16,18 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
+def _ping_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
 def _check_database() -> str | None:
+    # A broken connection is discarded by Django at the end of the request
+    # (close_if_unusable_or_obsolete), so the next probe reconnects.
     try:
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
-        connection.close()
+        _ping_database()
+    except Exception as exc:
         return type(exc).__name__
     return None
 
@@ -32,7 +36,7 @@ def _check_queue() -> str | None:
     try:
         huey = settings.HUEY
         huey.storage.queue_size()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return type(exc).__name__
     return None
 

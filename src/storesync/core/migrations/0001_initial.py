@@ -2,11 +2,12 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+from django.conf import settings
+from django.db import migrations, models
+
 import storesync.core.ids
 import storesync.core.models
 import storesync.security.fields
-from django.conf import settings
-from django.db import migrations, models
 
 
 class Migration(migrations.Migration):

@@ -23,10 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--workspace", default="demo", metavar="SLUG")
         parser.add_argument("--customers", type=int, default=200)
         parser.add_argument("--seed", type=int, default=None)
-        parser.add_argument("--if-empty", action="store_true",
-                            help="do nothing when the workspace already exists")
-        parser.add_argument("--reset-password", action="store_true",
-                            help="print a new password for the demo owner")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when the workspace already exists"
+        )
+        parser.add_argument(
+            "--reset-password", action="store_true", help="print a new password for the demo owner"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         keyring_ready()
@@ -52,16 +54,23 @@ class Command(BaseCommand):
                 return
             self.stderr.write(f"workspace {slug!r} exists already")
             raise SystemExit(1)
-        created = call(lambda: workspace_create(
-            slug=slug, name="Demo Store", owner_email=DEMO_OWNER, country="IN",
-            actor=Actor.system("demo"),
-        ))
+        created = call(
+            lambda: workspace_create(
+                slug=slug,
+                name="Demo Store",
+                owner_email=DEMO_OWNER,
+                country="IN",
+                actor=Actor.system("demo"),
+            )
+        )
         count = customer_demo.generate_customers(
             workspace_id=created.workspace.id, count=options["customers"], seed=options["seed"]
         )
         self.stdout.write(f"demo workspace {slug!r}: {count} generated customers")
-        self.stdout.write("sign in at http://127.0.0.1:8000/accounts/login/ as "
-                          f"{DEMO_OWNER}; you will be asked to enrol MFA (TOTP)")
+        self.stdout.write(
+            "sign in at http://127.0.0.1:8000/accounts/login/ as "
+            f"{DEMO_OWNER}; you will be asked to enrol MFA (TOTP)"
+        )
         if created.password:
             self.stdout.write("one-time password (shown once):")
             self.stdout.write(created.password)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -35,12 +36,18 @@ class Command(BaseCommand):
         for workspace_id in targets:
             label = names.get(workspace_id, "system") if workspace_id else "system"
             rows = rotation.count_rows(workspace_id)
-            with tqdm(total=rows, desc=f"rotating {label}", unit="row",
-                      disable=None, file=self.stderr) as bar:
-                result = call(lambda wid=workspace_id, bar=bar: rotation.rotate_workspace(
-                    wid, batch_size=options["batch_size"], progress=bar.update))
+            with tqdm(
+                total=rows, desc=f"rotating {label}", unit="row", disable=None, file=self.stderr
+            ) as bar:
+                result = call(
+                    partial(rotation.rotate_workspace, workspace_id,
+                            batch_size=options["batch_size"], progress=bar.update)
+                )
             total_values += result.values_rewritten
-            self.stdout.write(f"{label}: {result.values_rewritten} values re-encrypted; "
-                              f"retired keys {result.retired_keys or 'none'}")
-        self.stdout.write(f"rotation complete: {len(targets)} key(s) rotated, "
-                          f"{total_values} values re-encrypted")
+            self.stdout.write(
+                f"{label}: {result.values_rewritten} values re-encrypted; "
+                f"retired keys {result.retired_keys or 'none'}"
+            )
+        self.stdout.write(
+            f"rotation complete: {len(targets)} key(s) rotated, {total_values} values re-encrypted"
+        )

@@ -25,9 +25,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         keyring_ready()
         workspace = workspace_by_slug(options["workspace"])
-        issued = call(lambda: invitation_create(
-            workspace_id=workspace.id, email=options["email"], role=options["role"],
-            actor=Actor.system("cli"), invited_by_id=None,
-        ))
+        issued = call(
+            lambda: invitation_create(
+                workspace_id=workspace.id,
+                email=options["email"],
+                role=options["role"],
+                actor=Actor.system("cli"),
+                invited_by_id=None,
+            )
+        )
         self.stdout.write(f"invitation {issued.invitation.id} sent; it expires in 7 days. Link:")
         self.stdout.write(f"{settings.CONFIG.base_url}/invitations/{issued.token}/")

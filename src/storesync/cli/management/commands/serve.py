@@ -28,10 +28,19 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
         worker = parser.add_mutually_exclusive_group()
-        worker.add_argument("--worker", dest="worker", action="store_true", default=None,
-                            help="also run the job worker in this process")
-        worker.add_argument("--no-worker", dest="worker", action="store_false",
-                            help="serve only; jobs run in `storesync worker`")
+        worker.add_argument(
+            "--worker",
+            dest="worker",
+            action="store_true",
+            default=None,
+            help="also run the job worker in this process",
+        )
+        worker.add_argument(
+            "--no-worker",
+            dest="worker",
+            action="store_false",
+            help="serve only; jobs run in `storesync worker`",
+        )
         parser.add_argument("--workers", type=int, default=2, help="worker threads")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -39,8 +48,13 @@ class Command(BaseCommand):
         from django.core.wsgi import get_wsgi_application
 
         application = get_wsgi_application()
-        server = create_server(application, host=options["host"], port=options["port"],
-                               threads=options["threads"], ident="storesync")
+        server = create_server(
+            application,
+            host=options["host"],
+            port=options["port"],
+            threads=options["threads"],
+            ident="storesync",
+        )
         run_worker = options["worker"]
         if run_worker is None:
             run_worker = isinstance(settings.HUEY, SqliteHuey)

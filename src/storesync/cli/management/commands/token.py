@@ -36,8 +36,10 @@ class Command(BaseCommand):
         if options["action"] == "list":
             for token in token_list(workspace_id=workspace.id):
                 state = "live" if is_live(token) else "revoked/expired"
-                self.stdout.write(f"{token.id}\t{token.name}\t{token.role}\t{state}\t"
-                                  f"last used {token.last_used_at or 'never'}")
+                self.stdout.write(
+                    f"{token.id}\t{token.name}\t{token.role}\t{state}\t"
+                    f"last used {token.last_used_at or 'never'}"
+                )
             return
         if options["action"] == "revoke":
             try:
@@ -50,10 +52,17 @@ class Command(BaseCommand):
         days = options["expires_days"]
         if days is not None and days <= 0:
             raise CommandError("--expires-days must be a positive number of days")
-        issued = call(lambda: token_create(
-            workspace_id=workspace.id, name=options["name"], role=options["role"], actor=actor,
-            expires_in=timedelta(days=days) if days else None,
-        ))
-        self.stdout.write(f"token {issued.token.id} for {workspace.slug} with role "
-                          f"{issued.token.role}; store it now, it is not shown again:")
+        issued = call(
+            lambda: token_create(
+                workspace_id=workspace.id,
+                name=options["name"],
+                role=options["role"],
+                actor=actor,
+                expires_in=timedelta(days=days) if days else None,
+            )
+        )
+        self.stdout.write(
+            f"token {issued.token.id} for {workspace.slug} with role "
+            f"{issued.token.role}; store it now, it is not shown again:"
+        )
         self.stdout.write(issued.plaintext)

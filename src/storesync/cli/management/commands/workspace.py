@@ -29,11 +29,17 @@ class Command(BaseCommand):
             for ws in Workspace.objects.order_by("slug"):
                 self.stdout.write(f"{ws.slug}\t{ws.name}\t{ws.country}\t{ws.id}")
             return
-        created = call(lambda: workspace_create(
-            slug=options["slug"], name=options["name"], owner_email=options["owner"],
-            country=options["country"],
-        ))
-        self.stdout.write(f"workspace {created.workspace.slug} created; owner {created.owner.email}")
+        created = call(
+            lambda: workspace_create(
+                slug=options["slug"],
+                name=options["name"],
+                owner_email=options["owner"],
+                country=options["country"],
+            )
+        )
+        self.stdout.write(
+            f"workspace {created.workspace.slug} created; owner {created.owner.email}"
+        )
         if created.password is None:
             self.stdout.write("the owner already had an account: sign in with its password")
         self.stdout.write(f"workspace id: {created.workspace.id}")

@@ -1,0 +1,58 @@
+"""Every API endpoint, called with another workspace's object ids, finds nothing."""
+
+from __future__ import annotations
+
+import re
+
+from storesync.api.v1 import api
+from tests.conftest import CUSTOMER
+
+SAMPLE_BODIES = {"patch": {"first_name": "Mallory"}, "put": {"first_name": "Mallory"},
+                 "post": {"first_name": "Mallory"}}
+
+
+def _operations():
+    schema = api.get_openapi_schema()
+    for path, methods in schema["paths"].items():
+        for method in methods:
+            yield path, method
+
+
+def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
+    theirs = other_api.post("/api/v1/customers", CUSTOMER).json()
+    ids = {"customer_id": theirs["id"]}
+    checked = 0
+    for path, method in _operations():
+        params = re.findall(r"{(\w+)}", path)
+        if not params:
+            continue
+        assert all(p in ids for p in params), f"add an id for {path} to this test"
+        url = path.format(**ids)
+        body = SAMPLE_BODIES.get(method)
+        call = getattr(owner_api, method)
+        response = call(url, body) if body else call(url)
+        assert response.status_code == 404, (method, path, response.content)
+        assert "Asha" not in response.content.decode()
+        checked += 1
+    assert checked >= 2
+    # Their customer is untouched.
+    assert other_api.get(f"/api/v1/customers/{theirs['id']}").json()["first_name"] == "Asha"
+
+
+def test_lists_and_lookups_never_include_other_workspaces(owner_api, other_api):
+    other_api.post("/api/v1/customers", CUSTOMER)
+    assert owner_api.get("/api/v1/customers").json()["items"] == []
+    assert owner_api.get("/api/v1/customers?email=asha.rao@example.com").json()["items"] == []
+    assert owner_api.get("/api/v1/customers?phone=9876543210").json()["items"] == []
+    assert owner_api.get("/api/v1/workspace").json()["slug"] == "acme"
+
+
+def test_openapi_describes_every_route(owner_api):
+    from django.test import Client
+    doc = Client().get("/api/v1/openapi.json").json()
+    routes = {(p, m) for p, ms in doc["paths"].items() for m in ms}
+    assert {("/api/v1/customers", "post"), ("/api/v1/customers", "get"),
+            ("/api/v1/customers/{customer_id}", "get"),
+            ("/api/v1/customers/{customer_id}", "patch"),
+            ("/api/v1/workspace", "get")} <= routes
+    assert doc["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
