@@ -91,7 +91,9 @@ def _database(url: str) -> dict[str, Any]:
                     "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
                 ),
             },
-            "TEST": {"NAME": None},
+            # A file, not shared-cache memory: tests then see SQLite's real locking (WAL,
+            # busy timeout), as the embedded deployment does.
+            "TEST": {"NAME": str(DATA_DIR / "test_storesync.sqlite3")},
         }
     parsed = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     parsed["OPTIONS"] = {"connect_timeout": 5, "application_name": "storesync"}
