@@ -60,3 +60,11 @@ def test_personal_data_and_secrets_never_reach_the_log(captured):
     assert lines[0]["event"] == "customer_created" and lines[0]["workspace"] == "acme"
     assert lines[0]["email"] == "[redacted]"
     assert "[email]" in lines[1]["event"] and "[phone]" in lines[1]["event"]
+
+
+def test_dates_and_ids_survive_redaction():
+    assert (
+        logs.scrub("started at 2026-11-25 02:48:27.963459")
+        == "started at 2026-11-25 02:48:27.963459"
+    )
+    assert logs.scrub("call 098765 43210 or +91-98765-43210") == "call [phone] or [phone]"

@@ -48,7 +48,11 @@ PATTERNS = [
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
     (re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [redacted]"),
     (re.compile(r"\bsst_[A-Za-z0-9]+_[A-Za-z0-9_-]+"), "[token]"),
-    (re.compile(r"(?<![\w.])\+?\d[\d\s().-]{8,}\d(?![\w.])"), "[phone]"),
+    # Phone numbers: international (+...), Indian 5+5 grouping, or a bare run of 10-13 digits.
+    # Dates and times ("2026-11-25 02:48:27") must survive, so no dash-separated short groups.
+    (re.compile(r"\+\d[\d\s-]{7,14}\d"), "[phone]"),
+    (re.compile(r"(?<!\d)0?\d{5}\s\d{5}(?!\d)"), "[phone]"),
+    (re.compile(r"(?<![\d.:-])\d{10,13}(?![\d.:-])"), "[phone]"),
 ]
 REDACTED = "[redacted]"
 
