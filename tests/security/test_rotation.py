@@ -54,6 +54,12 @@ def test_rotation_reencrypts_everything_and_destroys_old_keys(workspace, other_w
     Authenticator.objects.create(
         user=workspace.owner, type=Authenticator.Type.TOTP, data={"secret": secret}
     )
+    seed = MFAAdapter().encrypt("00ff00ff")
+    Authenticator.objects.create(
+        user=workspace.owner,
+        type=Authenticator.Type.RECOVERY_CODES,
+        data={"seed": seed, "used_mask": 0},
+    )
 
     with system_scope():
         call_command("keys", "rotate", "--batch-size", "7")
@@ -75,8 +81,11 @@ def test_rotation_reencrypts_everything_and_destroys_old_keys(workspace, other_w
     view = customer_reveal(customers=found, actor=ACTOR, purpose="customer_support")[0]
     assert view["phone"] == "+919876500007"
     assert view["addresses"][0]["line1"] == "7 Road"
-    stored = Authenticator.objects.get(user=workspace.owner).data["secret"]
+    stored = Authenticator.objects.get(type=Authenticator.Type.TOTP).data["secret"]
     assert stored != secret and MFAAdapter().decrypt(stored) == "JBSWY3DPEHPK3PXP"
+    codes = Authenticator.objects.get(type=Authenticator.Type.RECOVERY_CODES).data
+    assert codes["seed"] != seed and MFAAdapter().decrypt(codes["seed"]) == "00ff00ff"
+    assert codes["used_mask"] == 0
 
 
 def test_writes_under_old_key_during_rotation_are_caught(workspace, monkeypatch):

@@ -121,21 +121,29 @@ def _rewrite_batch(
     return len(rows), rewritten, rows[-1][pk.attname]
 
 
+def _reseal(value: object, active: int) -> tuple[object, bool]:
+    if isinstance(value, str) and mfa_secrets.key_id(value) not in (None, active):
+        return mfa_secrets.seal(mfa_secrets.unseal(value)), True
+    if isinstance(value, list):
+        pairs = [_reseal(item, active) for item in value]
+        return [item for item, _ in pairs], any(changed for _, changed in pairs)
+    return value, False
+
+
 def _rewrite_mfa_secrets(active: int) -> int:
-    """allauth's TOTP secrets live under the system key (see storesync.security.mfa_secrets)."""
+    """allauth's TOTP secrets and recovery-code seeds, sealed by storesync.security.mfa_secrets."""
     from allauth.mfa.models import Authenticator
 
     done = 0
     with transaction.atomic():
-        for authenticator in Authenticator.objects.select_for_update().filter(
-            type=Authenticator.Type.TOTP
-        ):
-            secret = authenticator.data.get("secret", "")
-            if not isinstance(secret, str) or mfa_secrets.key_id(secret) in (None, active):
-                continue
-            authenticator.data["secret"] = mfa_secrets.seal(mfa_secrets.unseal(secret))
-            authenticator.save(update_fields=["data"])
-            done += 1
+        for authenticator in Authenticator.objects.select_for_update().order_by("pk"):
+            changed_any = False
+            for key, value in list(authenticator.data.items()):
+                authenticator.data[key], changed = _reseal(value, active)
+                changed_any |= changed
+            if changed_any:
+                authenticator.save(update_fields=["data"])
+                done += 1
     return done
 
 
