@@ -133,3 +133,16 @@ def test_database_outage_is_503_json(owner_api, monkeypatch):
     response = owner_api.get("/api/v1/customers")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "unavailable"
+
+
+def test_failure_half_way_through_a_write_leaves_nothing(owner_api, workspace, monkeypatch):
+    """The customer row is written, then the address insert fails: both are rolled back."""
+    from django.db import OperationalError
+
+    def broken_save(self, *args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(Address, "save", broken_save)
+    response = owner_api.post("/api/v1/customers", CUSTOMER)
+    assert response.status_code == 503
+    assert _count(workspace) == (0, 0)
