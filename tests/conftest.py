@@ -25,7 +25,10 @@ def _test_environment() -> Iterator[None]:
     settings.CONFIG = dataclasses.replace(original, master_key=keyring.generate_master_key())
     keyring.reset()
     settings.HUEY.immediate = True
+    # Rotation waits out other processes' active-key cache; there are none in tests.
+    saved_ttl, keyring.ACTIVE_KEY_TTL_S = keyring.ACTIVE_KEY_TTL_S, 0.05
     yield
+    keyring.ACTIVE_KEY_TTL_S = saved_ttl
     settings.CONFIG = original
     keyring.reset()
 

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "storesync.security",
     "storesync.core",
     "storesync.customers",
+    "storesync.channels",
     "storesync.api",
     "storesync.web",
 ]

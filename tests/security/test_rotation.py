@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import pytest
 from django.core.management import call_command
 
 from storesync.core.tenancy import system_scope
@@ -13,11 +12,6 @@ from storesync.web.auth import MFAAdapter
 
 ACTOR = Actor.system("test")
 
-
-@pytest.fixture(autouse=True)
-def _short_key_cache(monkeypatch):
-    # Rotation waits out other processes' active-key cache; keep that wait short in tests.
-    monkeypatch.setattr(keyring, "ACTIVE_KEY_TTL_S", 0.05)
 
 
 def _customers(ws_id, n):

@@ -6,6 +6,7 @@ partition or a database restart would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -44,10 +45,8 @@ class Relay:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.close()
-                except OSError:
-                    pass
 
     def _accept(self) -> None:
         while True:
@@ -66,10 +65,8 @@ class Relay:
     def cut(self) -> None:
         self.open = False
         for s in self.sockets:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.sockets.clear()
 
     def restore(self) -> None:
@@ -81,7 +78,7 @@ def _get(url: str, token: str | None = None) -> tuple[int, dict]:
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=15) as response:
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read() or b"{}")
@@ -103,21 +100,27 @@ def test_server_answers_503_while_postgres_is_unreachable(tmp_path: Path):
     db_name = f"storesync_outage_{uuid.uuid4().hex[:8]}"
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
     env.update(
-        STORESYNC_DATA_DIR=str(tmp_path), STORESYNC_MASTER_KEY=generate_master_key(),
+        STORESYNC_DATA_DIR=str(tmp_path),
+        STORESYNC_MASTER_KEY=generate_master_key(),
         STORESYNC_DATABASE_URL=f"postgres://{s['USER']}@127.0.0.1:{relay.port}/{db_name}",
     )
     cli = [sys.executable, "-m", "storesync.cli"]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*cli, *args], env=env, capture_output=True, text=True,
-                              timeout=180, check=True)
+        return subprocess.run(
+            [*cli, *args], env=env, capture_output=True, text=True, timeout=180, check=True
+        )
 
     run("migrate", "-v", "0")
     run("workspace", "create", "shop", "--name", "Shop", "--owner", "o@shop.example")
     token = run("token", "create", "--workspace", "shop", "--role", "owner").stdout.split()[-1]
     port = _free_port()
-    server = subprocess.Popen([*cli, "serve", "--port", str(port), "--no-worker"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [*cli, "serve", "--port", str(port), "--no-worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -145,6 +148,11 @@ def test_server_answers_503_while_postgres_is_unreachable(tmp_path: Path):
         server.terminate()
         server.wait(timeout=20)
         relay.restore()
-        with psycopg.connect(host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432,
-                             user=s["USER"], dbname="postgres", autocommit=True) as admin:
+        with psycopg.connect(
+            host=s["HOST"] or "127.0.0.1",
+            port=s["PORT"] or 5432,
+            user=s["USER"],
+            dbname="postgres",
+            autocommit=True,
+        ) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')

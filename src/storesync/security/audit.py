@@ -44,6 +44,7 @@ class Action(StrEnum):
     CUSTOMER_CREATED = "customer.created"
     CUSTOMER_UPDATED = "customer.updated"
     KEYS_ROTATED = "keys.rotated"
+    CONNECTION_CREATED = "connection.created"
     MFA_ENROLLED = "mfa.enrolled"
     LOGIN_SUCCEEDED = "login.succeeded"
     LOGIN_FAILED = "login.failed"
