@@ -88,6 +88,17 @@ class AuditEvent(models.Model):
         ]
 
 
+class AuditVerification(models.Model):
+    """The outcome of one verification of every audit chain (CLI or the daily job)."""
+
+    id = models.BigAutoField(primary_key=True)
+    verified_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ok = models.BooleanField()
+    chains = models.PositiveIntegerField()
+    events = models.PositiveBigIntegerField()
+    problems = models.JSONField(default=list)
+
+
 class ApiToken(TenantModel):
     """A bearer token bound to one workspace and one role. Only its SHA-256 is stored."""
 
@@ -103,5 +114,3 @@ class ApiToken(TenantModel):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-
-__all__ = ["ApiToken", "AuditChainHead", "AuditEvent", "DataKey", "KeyringState"]

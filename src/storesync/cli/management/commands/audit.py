@@ -31,7 +31,7 @@ class Command(BaseCommand):
             chains = found
         broken = 0
         with system_scope():
-            for report in audit.verify(chains):
+            for report in audit.verify_and_record(chains):
                 label = names.get(report.chain, report.chain)
                 if report.ok:
                     self.stdout.write(f"ok      {label}: {report.events} events, chain intact")
