@@ -50,4 +50,4 @@ class _AuditCollector:
         yield age
 
 
-registry.register(_AuditCollector())  # type: ignore[arg-type]
+registry.register(_AuditCollector())
