@@ -37,7 +37,7 @@ test-pg: install-dev
 	STORESYNC_REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest -n 2 --dist loadfile
 
 lint: install-dev
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check
 	$(BIN)/lint-imports
 	STORESYNC_DATA_DIR=$(TEST_DATA_DIR) $(BIN)/mypy src/storesync
 	STORESYNC_DATA_DIR=$(TEST_DATA_DIR) $(BIN)/python -m django makemigrations --check --dry-run --settings=storesync.settings
