@@ -3,6 +3,8 @@ from django.urls import include, path
 from storesync.api.v1 import api
 from storesync.web import health
 
+handler500 = "storesync.web.errors.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from storesync.core.context import new_request_id, request_id
 from storesync.core.logs import get_logger
-from storesync.web import metrics
+from storesync.web import errors, metrics
 
 log = get_logger(__name__)
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -51,22 +51,8 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
-        metrics.db_unavailable.inc()
         log.error("database_unavailable", path=request.path, error=type(exception).__name__)
-        if _is_machine(request):
-            response: HttpResponse = JsonResponse(
-                {"error": {"code": "unavailable",
-                           "message": "the database is unavailable; retry shortly"}},
-                status=503,
-            )
-        else:
-            response = HttpResponse(
-                "<!doctype html><title>Unavailable</title><h1>storesync is unavailable</h1>"
-                "<p>The database cannot be reached. Try again in a moment.</p>",
-                status=503,
-            )
-        response["Retry-After"] = "5"
-        return response
+        return errors.unavailable(request)
 
 
 class SecurityHeadersMiddleware:
