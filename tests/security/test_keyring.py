@@ -79,3 +79,14 @@ def test_data_keys_are_stored_only_wrapped(workspace):
     with pytest.raises(MasterKeyError):  # bound to its workspace and id
         ring.unwrap(wrapped, workspace_id=None, key_id=key.id)
     assert len(ring.unwrap(wrapped, workspace_id=workspace.workspace.id, key_id=key.id)) == 32
+
+
+def test_lost_fingerprint_row_is_rebuilt_only_for_the_right_key(workspace, config):
+    KeyringState.objects.all().delete()
+    config(master_key=keyring.generate_master_key())
+    with pytest.raises(MasterKeyError):
+        startup_check(create_if_missing=False)
+    assert not KeyringState.objects.exists()
+    config()  # the original key again
+    startup_check(create_if_missing=False)
+    assert KeyringState.objects.get().master_fingerprint == keyring.get().fingerprint

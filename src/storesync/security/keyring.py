@@ -304,8 +304,11 @@ def startup_check(*, create_if_missing: bool) -> Keyring:
         master = write_master_key_file(settings.CONFIG.master_key_file)
     found = fingerprint(master)
     if state is None:
-        if DataKey.objects.exists():
-            raise MasterKeyError("the keyring state row is missing; refusing to guess the key")
+        # No fingerprint yet (first start, or the row was lost): prove the key on a data key.
+        sample = DataKey.objects.exclude(state=DataKey.State.RETIRED).first()
+        if sample is not None:
+            Keyring(master).unwrap(bytes(sample.wrapped), workspace_id=sample.workspace_id,
+                                   key_id=sample.id)  # raises MasterKeyError for a wrong key
         KeyringState.objects.create(id=1, master_fingerprint=found)
     elif not hmac.compare_digest(state.master_fingerprint, found):
         raise MasterKeyError(
