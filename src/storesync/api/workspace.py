@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from storesync.api.auth import principal
-from storesync.core.models import Workspace
+from storesync.core.selectors import workspace_get
 
 router = Router(tags=["workspace"])
 
@@ -26,7 +26,7 @@ class WorkspaceOut(Schema):
 @router.get("", response=WorkspaceOut, summary="The token's workspace, role and permissions")
 def get_workspace(request: HttpRequest) -> dict[str, Any]:
     who = principal(request)
-    workspace = Workspace.objects.get(id=who.workspace_id)
+    workspace = workspace_get(workspace_id=who.workspace_id)
     return {
         "id": workspace.id,
         "slug": workspace.slug,
