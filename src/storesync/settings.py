@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "storesync.security",
     "storesync.core",
     "storesync.customers",
+    "storesync.catalog",
+    "storesync.inventory",
     "storesync.channels",
     "storesync.api",
     "storesync.web",

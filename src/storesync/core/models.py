@@ -62,6 +62,7 @@ class Workspace(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, default="IN")
+    currency = models.CharField(max_length=3, default="INR")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

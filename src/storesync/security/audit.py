@@ -45,6 +45,7 @@ class Action(StrEnum):
     CUSTOMER_UPDATED = "customer.updated"
     KEYS_ROTATED = "keys.rotated"
     CONNECTION_CREATED = "connection.created"
+    STOCK_NEGATIVE_OVERRIDE = "stock.negative_override"
     MFA_ENROLLED = "mfa.enrolled"
     LOGIN_SUCCEEDED = "login.succeeded"
     LOGIN_FAILED = "login.failed"

@@ -1,0 +1,69 @@
+"""Products and variants, shaped like Shopify's and Saleor's so that connectors map 1:1.
+
+Money is integer minor units (paise for INR) in the workspace's currency; tax rates are basis
+points (1800 = 18% GST).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from storesync.core.tenancy import TenantModel
+
+
+class ProductStatus(models.TextChoices):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class Product(TenantModel):
+    title = models.CharField(max_length=255)
+    handle = models.SlugField(max_length=255)
+    description = models.TextField(blank=True)
+    vendor = models.CharField(max_length=255, blank=True, db_index=True)
+    product_type = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=ProductStatus.choices,
+                              default=ProductStatus.DRAFT)
+    tags = models.JSONField(default=list, blank=True)
+    # Option names in order, at most three (Shopify's limit): ["Size", "Colour"].
+    options = models.JSONField(default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "handle"], name="product_handle")
+        ]
+        indexes = [models.Index(fields=["workspace", "status", "id"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Variant(TenantModel):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField(max_length=64)
+    barcode = models.CharField(max_length=64, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    option1 = models.CharField(max_length=100, blank=True)
+    option2 = models.CharField(max_length=100, blank=True)
+    option3 = models.CharField(max_length=100, blank=True)
+    price_minor = models.BigIntegerField()
+    compare_at_minor = models.BigIntegerField(null=True, blank=True)
+    cost_minor = models.BigIntegerField(null=True, blank=True)
+    weight_grams = models.PositiveIntegerField(null=True, blank=True)
+    hsn_code = models.CharField(max_length=8, blank=True)
+    tax_rate_bp = models.PositiveIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "sku"], name="variant_sku")]
+        indexes = [models.Index(fields=["workspace", "barcode"])]
+
+    def __str__(self) -> str:
+        return self.sku

@@ -1,0 +1,27 @@
+"""Reads for the catalog."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from storesync.catalog.models import Product, Variant
+from storesync.core.errors import NotFound
+from storesync.core.tenancy import workspace_scope
+
+
+def product_get(*, workspace_id: uuid.UUID, product_id: uuid.UUID | str) -> Product:
+    try:
+        pid = uuid.UUID(str(product_id))
+    except ValueError:
+        raise NotFound("no such product") from None
+    with workspace_scope(workspace_id):
+        product = Product.objects.filter(id=pid).prefetch_related("variants").first()
+    if product is None:
+        raise NotFound("no such product")
+    return product
+
+
+def variants_by_sku(*, workspace_id: uuid.UUID, skus: Sequence[str]) -> dict[str, Variant]:
+    with workspace_scope(workspace_id):
+        return {v.sku: v for v in Variant.objects.filter(sku__in=list(skus))}
