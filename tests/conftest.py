@@ -11,8 +11,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from storesync.catalog.services import ProductInput, VariantInput, product_create
 from storesync.core.services import CreatedWorkspace, workspace_create
-from storesync.core.tenancy import system_scope
+from storesync.core.tenancy import system_scope, workspace_scope
+from storesync.inventory.services import location_create
 from storesync.security import keyring
 from storesync.security.audit import Actor
 from storesync.security.tokens import token_create
@@ -109,6 +111,27 @@ def viewer_api(workspace: CreatedWorkspace) -> ApiClient:
 @pytest.fixture
 def other_api(other_workspace: CreatedWorkspace) -> ApiClient:
     return api_client_for(other_workspace, "owner")
+
+
+ACTOR = Actor.system("test")
+
+
+@pytest.fixture
+def stock(workspace):
+    """A workspace with one product (two variants) and two locations."""
+    ws = workspace.workspace.id
+    product = product_create(workspace_id=ws, actor=ACTOR, data=ProductInput(
+        title="Cotton Kurta", options=["Size"], variants=[
+            VariantInput(sku="KURTA-M", price_minor=89900, options=["M"], hsn_code="6206",
+                         tax_rate_bp=500),
+            VariantInput(sku="KURTA-L", price_minor=89900, options=["L"], hsn_code="6206",
+                         tax_rate_bp=500),
+        ]))
+    with workspace_scope(ws):
+        variants = {v.sku: v for v in product.variants.all()}
+    main = location_create(workspace_id=ws, name="Pune warehouse", actor=ACTOR)
+    store = location_create(workspace_id=ws, name="Mumbai store", kind="store", actor=ACTOR)
+    return ws, variants, main, store
 
 
 CUSTOMER = {

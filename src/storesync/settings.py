@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "storesync.customers",
     "storesync.catalog",
     "storesync.inventory",
+    "storesync.orders",
     "storesync.channels",
     "storesync.api",
     "storesync.web",

@@ -11,7 +11,7 @@ from storesync.inventory import selectors, services
 from storesync.inventory.models import Level, Movement
 from storesync.inventory.services import InsufficientStock, StockLine
 from storesync.security.models import AuditEvent
-from tests.inventory.conftest import ACTOR
+from tests.conftest import ACTOR
 
 
 def _level(ws, variant, location) -> Level:
