@@ -7,8 +7,13 @@ import re
 from storesync.api.v1 import api
 from tests.conftest import CUSTOMER
 
-SAMPLE_BODIES = {"patch": {"first_name": "Mallory"}, "put": {"first_name": "Mallory"},
-                 "post": {"first_name": "Mallory"}}
+# A valid body for every write that takes an id, so a 404 means "not yours", not "bad body".
+SAMPLE_BODIES = {
+    ("patch", "/api/v1/customers/{customer_id}"): {"first_name": "Mallory"},
+    ("patch", "/api/v1/products/{product_id}"): {"title": "Mallory"},
+    ("post", "/api/v1/orders/{order_id}/cancel"): {"reason": "Mallory"},
+    ("post", "/api/v1/orders/{order_id}/fulfil"): None,
+}
 
 
 def _operations():
@@ -20,7 +25,16 @@ def _operations():
 
 def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
     theirs = other_api.post("/api/v1/customers", CUSTOMER).json()
-    ids = {"customer_id": theirs["id"]}
+    product = other_api.post("/api/v1/products", {"title": "Theirs", "variants": [
+        {"sku": "THEIRS-1", "price": "10.00"}]}).json()
+    location = other_api.post("/api/v1/inventory/locations", {"name": "Their WH"}).json()
+    other_api.post("/api/v1/inventory/receive", {"variant_id": product["variants"][0]["id"],
+                                                 "location_id": location["id"], "quantity": 5})
+    order = other_api.post("/api/v1/orders", {
+        "lines": [{"sku": "THEIRS-1", "quantity": 1}],
+        "shipping_address": {"name": "Asha", "line1": "x", "city": "Pune",
+                             "province_code": "MH"}}).json()
+    ids = {"customer_id": theirs["id"], "product_id": product["id"], "order_id": order["id"]}
     checked = 0
     for path, method in _operations():
         params = re.findall(r"{(\w+)}", path)
@@ -28,13 +42,15 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
             continue
         assert all(p in ids for p in params), f"add an id for {path} to this test"
         url = path.format(**ids)
-        body = SAMPLE_BODIES.get(method)
+        if method != "get":
+            assert (method, path) in SAMPLE_BODIES, f"add a body for {method} {path}"
+        body = SAMPLE_BODIES.get((method, path))
         call = getattr(owner_api, method)
         response = call(url, body) if body else call(url)
         assert response.status_code == 404, (method, path, response.content)
         assert "Asha" not in response.content.decode()
         checked += 1
-    assert checked >= 2
+    assert checked >= 7
     # Their customer is untouched.
     assert other_api.get(f"/api/v1/customers/{theirs['id']}").json()["first_name"] == "Asha"
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
 
 from storesync.api.auth import Principal, require
+from storesync.api.schemas import Strict
 from storesync.core.errors import ValidationError
 from storesync.core.permissions import Perm
 from storesync.customers import selectors, services
@@ -18,10 +18,6 @@ from storesync.customers.models import Customer
 from storesync.security.access import Purpose
 
 router = Router(tags=["customers"])
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class AddressIn(Strict):

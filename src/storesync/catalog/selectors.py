@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from storesync.catalog.models import Product, Variant
 from storesync.core.errors import NotFound
+from storesync.core.pagination import Page, keyset_page
 from storesync.core.tenancy import workspace_scope
 
 
@@ -25,3 +26,14 @@ def product_get(*, workspace_id: uuid.UUID, product_id: uuid.UUID | str) -> Prod
 def variants_by_sku(*, workspace_id: uuid.UUID, skus: Sequence[str]) -> dict[str, Variant]:
     with workspace_scope(workspace_id):
         return {v.sku: v for v in Variant.objects.filter(sku__in=list(skus))}
+
+
+def product_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: int = 50,
+                 status: str | None = None, vendor: str | None = None) -> Page[Product]:
+    with workspace_scope(workspace_id):
+        queryset = Product.objects.prefetch_related("variants")
+        if status:
+            queryset = queryset.filter(status=status)
+        if vendor:
+            queryset = queryset.filter(vendor=vendor)
+        return keyset_page(queryset, cursor=cursor, limit=limit)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from storesync.core.errors import NotFound
+from storesync.core.pagination import Page, keyset_page
 from storesync.core.tenancy import workspace_scope
 from storesync.customers.models import Address, Customer, normalise_phone
 from storesync.security.access import personal_data_access
@@ -49,26 +49,12 @@ def customer_find(
         return list(Customer.objects.filter(condition).prefetch_related("addresses")[:50])
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[Customer]
-    next_cursor: str | None
-
-
-def customer_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: int = 50) -> Page:
+def customer_list(*, workspace_id: uuid.UUID, cursor: str | None = None,
+                  limit: int = 50) -> Page[Customer]:
     """Newest first, keyset-paginated on the (time-ordered) id."""
     with workspace_scope(workspace_id):
-        queryset: QuerySet[Customer] = Customer.objects.order_by("-id")
-        if cursor:
-            try:
-                queryset = queryset.filter(id__lt=uuid.UUID(cursor))
-            except ValueError:
-                from storesync.core.errors import ValidationError
-
-                raise ValidationError("not a cursor from this API", field="cursor") from None
-        items = list(queryset.prefetch_related("addresses")[: limit + 1])
-    next_cursor = str(items[limit - 1].id) if len(items) > limit else None
-    return Page(items[:limit], next_cursor)
+        return keyset_page(Customer.objects.prefetch_related("addresses"), cursor=cursor,
+                           limit=limit)
 
 
 def _address_view(address: Address) -> dict[str, Any]:
