@@ -21,6 +21,7 @@ SECRET_KEY = "storesync-unset-secret-key-replaced-at-startup-by-keyring"
 
 INSTALLED_APPS = [
     "storesync.cli",  # first, so that its `migrate` wraps Django's
+    "storesync.web",  # before allauth, so that its templates restyle allauth's pages
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,7 +40,6 @@ INSTALLED_APPS = [
     "storesync.orders",
     "storesync.channels",
     "storesync.api",
-    "storesync.web",
 ]
 
 MIDDLEWARE = [
@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "storesync.web.membership.MemberMiddleware",
     "storesync.api.idempotency.IdempotencyMiddleware",
     "storesync.web.middleware.MetricsMiddleware",
 ]
