@@ -111,3 +111,12 @@ def test_saving_unchanged_row_needs_no_decryption(workspace):
 def test_filtering_on_an_encrypted_field_is_refused(workspace):
     with workspace_scope(workspace.workspace.id), pytest.raises(TypeError):
         list(Customer.objects.filter(email="asha@example.com"))
+
+
+def test_descriptor_and_rotation_bind_the_same_associated_data(workspace):
+    from storesync.security.fields import _row_identity, row_aad
+
+    created = _customer(workspace.workspace.id)
+    field = Customer._meta.get_field("email")
+    assert field.aad_prefix(created) + _row_identity(created) == row_aad(
+        "customers.customer", "email", created.pk, created.workspace_id)

@@ -78,12 +78,20 @@ def personal_data_access(
 
 
 def data_subject(instance: Any) -> tuple[str, str]:
-    """The subject a row's personal data is about: the model's ``data_subject()`` or itself."""
+    """The subject a row's personal data is about: the model's ``data_subject()`` or itself.
+
+    Cached on the loaded instance: it is asked on every field read."""
+    cached = instance.__dict__.get("_storesync_subject")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     method = getattr(instance, "data_subject", None)
     if callable(method):
         subject_type, subject_id = method()
-        return subject_type, str(subject_id)
-    return instance._meta.model_name, str(instance.pk)
+        cached = (subject_type, str(subject_id))
+    else:
+        cached = (instance._meta.model_name, str(instance.pk))
+    instance.__dict__["_storesync_subject"] = cached
+    return cached
 
 
 def record_read(instance: Any, field_name: str) -> None:

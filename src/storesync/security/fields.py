@@ -45,10 +45,21 @@ def ciphertext(value: Sealed | bytes | memoryview) -> bytes:
     return value.blob if isinstance(value, Sealed) else bytes(value)
 
 
-def aad_for(instance: models.Model, field_name: str) -> bytes:
-    meta = instance._meta
-    workspace = getattr(instance, "workspace_id", None) or "system"
-    return f"{meta.label_lower}.{field_name}:{instance.pk}:{workspace}".encode()
+def _row_identity(instance: models.Model) -> bytes:
+    """``:<pk>:<workspace>`` of a row, computed once per loaded instance (a hot path)."""
+    cached = instance.__dict__.get("_storesync_row")
+    if cached is None:
+        workspace = getattr(instance, "workspace_id", None) or "system"
+        cached = instance.__dict__["_storesync_row"] = f":{instance.pk}:{workspace}".encode()
+    return cached
+
+
+def row_aad(label_lower: str, attname: str, pk: object, workspace_id: object) -> bytes:
+    """Associated data binding a value to its model, field, row and workspace.
+
+    The descriptor builds the same bytes from cached halves (``aad_prefix`` + row identity).
+    """
+    return f"{label_lower}.{attname}:{pk}:{workspace_id or 'system'}".encode()
 
 
 def workspace_of(instance: models.Model) -> uuid.UUID | None:
@@ -62,18 +73,20 @@ class _EncryptedAttribute:
     def __get__(self, instance: models.Model | None, owner: type) -> Any:
         if instance is None:
             return self
-        name = self.field.attname
-        value = instance.__dict__.get(name, _MISSING)
+        field = self.field
+        value = instance.__dict__.get(field.attname, _MISSING)
         if value is _MISSING:
-            instance.refresh_from_db(fields=[name])
-            value = instance.__dict__[name]
-        if not isinstance(value, Sealed):
+            instance.refresh_from_db(fields=[field.attname])
+            value = instance.__dict__[field.attname]
+        if type(value) is not Sealed:
             return value  # None, or plaintext set in this process and not yet saved
-        if self.field.personal:
-            access.record_read(instance, self.field.name)
-        if value.plain is None:
-            value.plain = keyring.get().decrypt(value.blob, aad=aad_for(instance, name)).decode()
-        return value.plain
+        if field.personal:
+            access.record_read(instance, field.name)
+        plain = value.plain
+        if plain is None:
+            aad = field.aad_prefix(instance) + _row_identity(instance)
+            plain = value.plain = keyring.get().decrypt(value.blob, aad=aad).decode()
+        return plain
 
     def __set__(self, instance: models.Model, value: Any) -> None:
         if value is not None and not isinstance(value, Sealed | str):
@@ -108,6 +121,13 @@ class EncryptedField(models.BinaryField):
         super().contribute_to_class(cls, name, private_only)
         setattr(cls, self.attname, _EncryptedAttribute(self))
 
+    def aad_prefix(self, instance: models.Model) -> bytes:
+        prefix: bytes | None = self.__dict__.get("_aad_prefix")
+        if prefix is None:
+            prefix = self.__dict__["_aad_prefix"] = (
+                f"{instance._meta.label_lower}.{self.attname}".encode())
+        return prefix
+
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Sealed | None:
         return None if value is None else Sealed(bytes(value))
 
@@ -118,7 +138,7 @@ class EncryptedField(models.BinaryField):
         blob = keyring.get().encrypt(
             value.encode(),
             workspace_id=workspace_of(model_instance),
-            aad=aad_for(model_instance, self.attname),
+            aad=self.aad_prefix(model_instance) + _row_identity(model_instance),
         )
         model_instance.__dict__[self.attname] = Sealed(blob, plain=value)
         return model_instance.__dict__[self.attname]

@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -109,6 +110,7 @@ class Keyring:
         self.fingerprint = fingerprint(master)
         self._ciphers: dict[int, _Cipher] = {}
         self._active: dict[str, tuple[int, float]] = {}
+        self._index_macs: dict[tuple[int, str], Any] = {}
         self._lock = threading.Lock()
 
     # -- wrapping ---------------------------------------------------------------------------
@@ -196,6 +198,8 @@ class Keyring:
     def forget_key(self, key_id: int) -> None:
         with self._lock:
             self._ciphers.pop(key_id, None)
+            for slot in [k for k in self._index_macs if k[0] == key_id]:
+                del self._index_macs[slot]
 
     # -- values -----------------------------------------------------------------------------
     def encrypt(self, plaintext: bytes, *, workspace_id: uuid.UUID | None, aad: bytes) -> bytes:
@@ -222,7 +226,12 @@ class Keyring:
 
     def blind_index(self, normalised: str, *, key_id: int, domain: str) -> bytes:
         """Keyed HMAC of a normalised value, truncated to 16 bytes, per field domain."""
-        mac = hmac.new(self.cipher(key_id).index_key, domain.encode() + b"\0", sha256)
+        base = self._index_macs.get((key_id, domain))
+        if base is None:
+            base = hmac.new(self.cipher(key_id).index_key, domain.encode() + b"\0", sha256)
+            with self._lock:
+                self._index_macs[(key_id, domain)] = base
+        mac = base.copy()  # keyed state reused: cheaper than a new HMAC per value
         mac.update(normalised.encode())
         return mac.digest()[:16]
 

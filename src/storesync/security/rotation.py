@@ -21,7 +21,12 @@ from django.utils import timezone
 
 from storesync.core.tenancy import system_scope
 from storesync.security import audit, keyring, mfa_secrets
-from storesync.security.fields import blind_index_fields, ciphertext, encrypted_fields
+from storesync.security.fields import (
+    blind_index_fields,
+    ciphertext,
+    encrypted_fields,
+    row_aad,
+)
 from storesync.security.models import DataKey
 
 Progress = Callable[[int], object]
@@ -84,7 +89,7 @@ def _rewrite_batch(
             plain: dict[str, str | None] = {}
             changed = False
             values: list[object] = []
-            row_id, row_ws = row[pk.attname], row.get("workspace_id") or "system"
+            row_id, row_ws = row[pk.attname], row.get("workspace_id")
             for f in enc:
                 blob = row[f.attname]
                 if blob is None:
@@ -92,7 +97,7 @@ def _rewrite_batch(
                     values.append(None)
                     continue
                 blob = ciphertext(blob)
-                aad = f"{model._meta.label_lower}.{f.attname}:{row_id}:{row_ws}".encode()
+                aad = row_aad(model._meta.label_lower, f.attname, row_id, row_ws)
                 text = ring.decrypt(blob, aad=aad).decode()
                 plain[f.attname] = text
                 if ring.key_id_of(blob) != active:

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PlainAppConfig(AppConfig):
+    name = "plainapp"
+    label = "bench_plain"
