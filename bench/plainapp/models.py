@@ -1,4 +1,6 @@
-"""Plain-text twins (tenant-scoped like the real ones) of customers.Customer and customers.Address: the benchmark's baseline.
+"""Plain-text twins of customers.Customer and customers.Address: the benchmark's baseline.
+
+Tenant-scoped like the real ones.
 
 Same columns, same indexes; personal fields are ordinary text and the blind indexes become
 indexed normalised text, so the only difference measured is encryption.
@@ -9,6 +11,8 @@ from __future__ import annotations
 from django.db import models
 
 from storesync.core.tenancy import TenantModel
+
+# null=True on text mirrors the real EncryptedField columns, which are nullable.
 
 
 class PlainCustomer(TenantModel):
