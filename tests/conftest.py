@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -33,6 +34,14 @@ def _test_environment() -> Iterator[None]:
     keyring.ACTIVE_KEY_TTL_S = saved_ttl
     settings.CONFIG = original
     keyring.reset()
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys() -> None:
+    """A shared Redis keeps throttling counters after a test: give every test its own keys."""
+    from django.core.cache import cache
+
+    cache.key_prefix = f"storesync-test-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture(autouse=True)

@@ -67,31 +67,44 @@ def workspace_of(instance: models.Model) -> uuid.UUID | None:
 
 
 class _EncryptedAttribute:
+    """Decrypts on first read (a hot path: kept to a few dictionary lookups and one AEAD call)."""
+
     def __init__(self, field: EncryptedField) -> None:
         self.field = field
+        self.attname = field.attname
+        self.personal = field.personal
 
     def __get__(self, instance: models.Model | None, owner: type) -> Any:
         if instance is None:
             return self
-        field = self.field
-        value = instance.__dict__.get(field.attname, _MISSING)
-        if value is _MISSING:
-            instance.refresh_from_db(fields=[field.attname])
-            value = instance.__dict__[field.attname]
-        if type(value) is not Sealed:
-            return value  # None, or plaintext set in this process and not yet saved
-        if field.personal:
-            access.record_read(instance, field.name)
-        plain = value.plain
-        if plain is None:
-            aad = field.aad_prefix(instance) + _row_identity(instance)
-            plain = value.plain = keyring.get().decrypt(value.blob, aad=aad).decode()
+        value = instance.__dict__.get(self.attname, _MISSING)
+        kind = type(value)
+        if kind is Sealed:
+            if self.personal:
+                access.record_read(instance, self.field.name)
+            return value.plain  # type: ignore[union-attr]
+        if kind is not bytes and kind is not memoryview:
+            if value is not _MISSING:
+                return value  # None, or plaintext set in this process and not yet saved
+            instance.refresh_from_db(fields=[self.attname])
+            return self.__get__(instance, owner)
+        # Ciphertext as the driver returned it: decrypt once, keep both.
+        if self.personal:
+            access.record_read(instance, self.field.name)
+        blob = value if kind is bytes else bytes(value)  # type: ignore[arg-type]
+        row = instance.__dict__.get("_storesync_row") or _row_identity(instance)
+        plain = keyring.open_blob(blob, self.field.aad_prefix(instance) + row).decode()
+        instance.__dict__[self.attname] = Sealed(blob, plain)
         return plain
 
     def __set__(self, instance: models.Model, value: Any) -> None:
-        if value is not None and not isinstance(value, Sealed | str):
-            raise TypeError(f"{self.field.name} takes text, not {type(value).__name__}")
-        instance.__dict__[self.field.attname] = value
+        # Text from code, or ciphertext (bytes / memoryview) from the database driver, which
+        # stays sealed until read: no converter runs for it when rows are loaded.
+        kind = type(value)
+        if value is not None and kind is not str and kind is not bytes \
+                and kind is not memoryview and kind is not Sealed:
+            raise TypeError(f"{self.field.name} takes text, not {kind.__name__}")
+        instance.__dict__[self.attname] = value
 
 
 class EncryptedField(models.BinaryField):
@@ -128,13 +141,10 @@ class EncryptedField(models.BinaryField):
                 f"{instance._meta.label_lower}.{self.attname}".encode())
         return prefix
 
-    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Sealed | None:
-        return None if value is None else Sealed(bytes(value))
-
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         value = model_instance.__dict__.get(self.attname)
-        if value is None or isinstance(value, Sealed):
-            return value
+        if value is None or not isinstance(value, str):
+            return value  # unchanged ciphertext is written back as it was
         blob = keyring.get().encrypt(
             value.encode(),
             workspace_id=workspace_of(model_instance),
@@ -146,6 +156,8 @@ class EncryptedField(models.BinaryField):
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if isinstance(value, Sealed):
             value = value.blob
+        elif isinstance(value, memoryview):
+            value = bytes(value)
         elif isinstance(value, str):
             raise TypeError(
                 f"{self.name} is encrypted: it cannot be filtered on or written without its row"
@@ -190,7 +202,7 @@ class BlindIndexField(models.BinaryField):
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         source = model_instance.__dict__.get(self.source)
-        if isinstance(source, Sealed) and source.plain is None:
+        if isinstance(source, bytes | memoryview):
             return getattr(model_instance, self.attname)  # never decrypted, so unchanged
         if isinstance(source, Sealed):
             source = source.plain  # just encrypted by its own field's pre_save, or read
@@ -201,9 +213,6 @@ class BlindIndexField(models.BinaryField):
             value = self.compute(type(model_instance), source, key_id=key_id)
         setattr(model_instance, self.attname, value)
         return value
-
-    def from_db_value(self, value: Any, expression: Any, connection: Any) -> bytes | None:
-        return None if value is None else bytes(value)
 
     def candidates(
         self, model: type[models.Model], workspace_id: uuid.UUID, value: str
