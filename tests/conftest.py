@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 

@@ -123,8 +123,9 @@ class TenantManager(models.Manager[M], Generic[M]):
             )
         if scope.system:
             return super().get_queryset()
-        return _scoped_queryset(self._queryset_class, self.model, self._db,
-                                scope.workspace_id)._chain()
+        prototype = _scoped_queryset(self._queryset_class,  # type: ignore[attr-defined]
+                                     self.model, self._db, scope.workspace_id)
+        return prototype._chain()  # type: ignore[attr-defined]
 
 
 @functools.lru_cache(maxsize=4096)

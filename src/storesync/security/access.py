@@ -83,7 +83,7 @@ def data_subject(instance: Any) -> tuple[str, str]:
     Cached on the loaded instance: it is asked on every field read."""
     cached = instance.__dict__.get("_storesync_subject")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     method = getattr(instance, "data_subject", None)
     if callable(method):
         subject_type, subject_id = method()

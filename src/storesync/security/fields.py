@@ -82,7 +82,7 @@ class _EncryptedAttribute:
         if kind is Sealed:
             if self.personal:
                 access.record_read(instance, self.field.name)
-            return value.plain  # type: ignore[union-attr]
+            return value.plain
         if kind is not bytes and kind is not memoryview:
             if value is not _MISSING:
                 return value  # None, or plaintext set in this process and not yet saved
@@ -91,7 +91,7 @@ class _EncryptedAttribute:
         # Ciphertext as the driver returned it: decrypt once, keep both.
         if self.personal:
             access.record_read(instance, self.field.name)
-        blob = value if kind is bytes else bytes(value)  # type: ignore[arg-type]
+        blob = value if kind is bytes else bytes(value)
         row = instance.__dict__.get("_storesync_row") or _row_identity(instance)
         plain = keyring.open_blob(blob, self.field.aad_prefix(instance) + row).decode()
         instance.__dict__[self.attname] = Sealed(blob, plain)
