@@ -7,15 +7,13 @@ from collections.abc import Sequence
 
 from storesync.catalog.models import Product, Variant
 from storesync.core.errors import NotFound
+from storesync.core.ids import parse_id
 from storesync.core.pagination import Page, keyset_page
 from storesync.core.tenancy import workspace_scope
 
 
 def product_get(*, workspace_id: uuid.UUID, product_id: uuid.UUID | str) -> Product:
-    try:
-        pid = uuid.UUID(str(product_id))
-    except ValueError:
-        raise NotFound("no such product") from None
+    pid = parse_id(product_id, what="product")
     with workspace_scope(workspace_id):
         product = Product.objects.filter(id=pid).prefetch_related("variants").first()
     if product is None:

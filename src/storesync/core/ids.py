@@ -22,3 +22,13 @@ def uuid7() -> uuid.UUID:
     value |= 0b10 << 62  # variant
     value |= rand & ((1 << 62) - 1)  # rand_b, 62 bits
     return uuid.UUID(int=value)
+
+
+def parse_id(value: uuid.UUID | str, *, what: str) -> uuid.UUID:
+    """An id from a URL or a payload; a malformed one is NotFound like a missing one."""
+    from storesync.core.errors import NotFound
+
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"no such {what}") from None

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q
 
 from storesync.core.errors import NotFound
+from storesync.core.ids import parse_id
 from storesync.core.pagination import Page, keyset_page
 from storesync.core.tenancy import workspace_scope
 from storesync.customers.models import Address, Customer, normalise_phone
@@ -20,10 +21,7 @@ ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postcode", "phone")
 
 def customer_get(*, workspace_id: uuid.UUID, customer_id: uuid.UUID | str) -> Customer:
     """The customer, or NotFound (also for another workspace's id or a malformed id)."""
-    try:
-        cid = uuid.UUID(str(customer_id))
-    except ValueError:
-        raise NotFound("no such customer") from None
+    cid = parse_id(customer_id, what="customer")
     with workspace_scope(workspace_id):
         customer = Customer.objects.filter(id=cid).prefetch_related("addresses").first()
     if customer is None:

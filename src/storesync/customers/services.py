@@ -25,7 +25,7 @@ class AddressInput:
     line1: str
     city: str
     postcode: str
-    country_code: str
+    country_code: str = "IN"
     line2: str = ""
     province_code: str = ""
     name: str = ""

@@ -6,16 +6,14 @@ import uuid
 from datetime import datetime
 
 from storesync.core.errors import NotFound
+from storesync.core.ids import parse_id
 from storesync.core.pagination import Page, keyset_page
 from storesync.core.tenancy import workspace_scope
 from storesync.orders.models import Order
 
 
 def order_get(*, workspace_id: uuid.UUID, order_id: uuid.UUID | str) -> Order:
-    try:
-        oid = uuid.UUID(str(order_id))
-    except ValueError:
-        raise NotFound("no such order") from None
+    oid = parse_id(order_id, what="order")
     with workspace_scope(workspace_id):
         order = Order.objects.filter(id=oid).prefetch_related("lines", "transactions").first()
     if order is None:

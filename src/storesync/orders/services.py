@@ -15,6 +15,7 @@ from storesync.core.errors import Conflict, NotFound, ValidationError
 from storesync.core.models import Workspace
 from storesync.core.tenancy import workspace_scope
 from storesync.core.validation import validate_email_address, validate_phone_number
+from storesync.customers.services import AddressInput
 from storesync.inventory import services as inventory
 from storesync.inventory.models import Location
 from storesync.orders import gst
@@ -37,18 +38,6 @@ class LineInput:
     quantity: int
     unit_price_minor: int | None = None  # default: the variant's price
     discount_minor: int = 0
-
-
-@dataclass
-class AddressInput:
-    name: str
-    line1: str
-    city: str
-    postcode: str
-    province_code: str
-    country_code: str = "IN"
-    line2: str = ""
-    phone: str = ""
 
 
 @dataclass
@@ -159,8 +148,10 @@ def order_create(*, workspace_id: uuid.UUID, data: OrderInput, actor: audit.Acto
     for i, payment in enumerate(data.payments):
         _check_payment(i, payment)
     address = data.shipping_address
-    if not address.name.strip() or not address.line1.strip() or not address.city.strip():
-        raise ValidationError("name, line1 and city are required", field="shipping_address")
+    if not (address.name.strip() and address.line1.strip() and address.city.strip()
+            and address.province_code.strip()):
+        raise ValidationError("name, line1, city and province_code are required",
+                              field="shipping_address")
     email = validate_email_address(data.email, field="email") if data.email.strip() else None
     phone = (validate_phone_number(address.phone, field="shipping_address.phone",
                                    region=address.country_code or "IN")
