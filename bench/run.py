@@ -107,8 +107,20 @@ def encryption_section(results: list[dict]) -> str:
             f"{r['lookup_p50_ms']['plain']:.2f} / {r['lookup_p50_ms']['encrypted']:.2f} ms | "
             f"{r['peak_mib_per_batch']['plain']:.0f} / {r['peak_mib_per_batch']['encrypted']:.0f}"
             " |")
-    lines += ["", f"Measured {machine()}.", ""]
+    lines += ["", *sorted({f"Measured {r['measured']}." for r in results if "measured" in r}),
+              ""]
     return "\n".join(lines)
+
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def remember(name: str, result: dict) -> list[dict]:
+    """Keep each database's latest result, so one database can be re-run on its own."""
+    RESULTS.mkdir(exist_ok=True)
+    database = result["database"]
+    (RESULTS / f"{name}-{database}.json").write_text(json.dumps(result, indent=1) + "\n")
+    return [json.loads(p.read_text()) for p in sorted(RESULTS.glob(f"{name}-*.json"))]
 
 
 def write_section(name: str, body: str) -> None:
@@ -129,13 +141,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10,000 customers, 1 repetition")
     args = parser.parse_args()
     customers, repeat = (10_000, 1) if args.quick else (args.customers, args.repeat)
-    results = []
+    results: list[dict] = []
     for database in args.databases.split(","):
         print(f"encryption benchmark on {database}: {customers:,} customers x {repeat}",
               flush=True)
-        results.append(run_one("encryption.py", database,
-                               ["--customers", str(customers), "--repeat", str(repeat)]))
-        print(json.dumps(results[-1]), flush=True)
+        result = run_one("encryption.py", database,
+                         ["--customers", str(customers), "--repeat", str(repeat)])
+        print(json.dumps(result), flush=True)
+        if "skipped" not in result:
+            result["measured"] = machine()
+            results = remember("encryption", result)
     write_section("encryption", encryption_section(results))
     print(f"wrote {DOC.relative_to(ROOT)}")
 

@@ -29,7 +29,8 @@ def install(using: str = "default") -> list[str]:
     conn = connections[using]
     if conn.vendor != "postgresql":
         return []
-    tables = tenant_tables()
+    existing = set(conn.introspection.table_names())
+    tables = [t for t in tenant_tables() if t in existing]  # apps without migrations yet
     with conn.cursor() as cursor:
         for table in tables:
             name = conn.ops.quote_name(table)
