@@ -151,7 +151,7 @@ class EncryptedField(models.BinaryField):
             aad=self.aad_prefix(model_instance) + _row_identity(model_instance),
         )
         model_instance.__dict__[self.attname] = Sealed(blob, plain=value)
-        return model_instance.__dict__[self.attname]
+        return blob
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if isinstance(value, Sealed):
@@ -192,7 +192,10 @@ class BlindIndexField(models.BinaryField):
         return name, path, args, kwargs
 
     def domain(self, model: type[models.Model]) -> str:
-        return f"{model._meta.label_lower}.{self.source}"
+        domain: str | None = self.__dict__.get("_domain")
+        if domain is None:
+            domain = self.__dict__["_domain"] = f"{model._meta.label_lower}.{self.source}"
+        return domain
 
     def compute(self, model: type[models.Model], value: str, *, key_id: int) -> bytes | None:
         normalised = self.normaliser(value)

@@ -97,6 +97,10 @@ class _Cipher:
     key_id: int
     aead: AESGCM
     index_key: bytes
+    prefix: bytes = b""  # version and key id: the start of every header this key writes
+
+    def __post_init__(self) -> None:
+        self.prefix = bytes([VERSION]) + self.key_id.to_bytes(4, "big")
 
 
 class Keyring:
@@ -109,7 +113,7 @@ class Keyring:
         self.django_secret = base64.b64encode(_hkdf(master, "storesync/django/v1")).decode()
         self.fingerprint = fingerprint(master)
         self._ciphers: dict[int, _Cipher] = {}
-        self._active: dict[str, tuple[int, float]] = {}
+        self._active: dict[uuid.UUID | None, tuple[int, float]] = {}
         self._index_macs: dict[tuple[int, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -164,7 +168,7 @@ class Keyring:
 
     def active_key_id(self, workspace_id: uuid.UUID | None) -> int:
         """The id of the workspace's active data key (cached for ``ACTIVE_KEY_TTL_S``)."""
-        slot = str(workspace_id or "system")
+        slot = workspace_id
         hit = self._active.get(slot)
         now = time.monotonic()
         if hit is not None and now - hit[1] < ACTIVE_KEY_TTL_S:
@@ -193,7 +197,7 @@ class Keyring:
 
     def forget_active(self, workspace_id: uuid.UUID | None) -> None:
         with self._lock:
-            self._active.pop(str(workspace_id or "system"), None)
+            self._active.pop(workspace_id, None)
 
     def forget_key(self, key_id: int) -> None:
         with self._lock:
@@ -205,7 +209,7 @@ class Keyring:
     def encrypt(self, plaintext: bytes, *, workspace_id: uuid.UUID | None, aad: bytes) -> bytes:
         cipher = self.cipher(self.active_key_id(workspace_id))
         nonce = os.urandom(12)
-        header = bytes([VERSION]) + cipher.key_id.to_bytes(4, "big") + nonce
+        header = cipher.prefix + nonce
         return header + cipher.aead.encrypt(nonce, plaintext, header + aad)
 
     def decrypt(self, blob: bytes, *, aad: bytes) -> bytes:
