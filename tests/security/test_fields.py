@@ -120,3 +120,18 @@ def test_descriptor_and_rotation_bind_the_same_associated_data(workspace):
     field = Customer._meta.get_field("email")
     assert field.aad_prefix(created) + _row_identity(created) == row_aad(
         "customers.customer", "email", created.pk, created.workspace_id)
+
+
+def test_a_copied_row_gets_its_own_binding(workspace):
+    """Copying a row (pk = None) after it was saved binds fresh values to the new id."""
+    ws = workspace.workspace.id
+    created = _customer(ws)  # its row identity is cached by the first save
+    with workspace_scope(ws):
+        created.pk = None
+        for name in ("last_name", "email", "phone", "note"):
+            setattr(created, name, None)
+        created.first_name = "Copy"
+        created.save()
+    loaded = customer_get(workspace_id=ws, customer_id=created.pk)
+    with personal_data_access(actor=ACTOR, workspace_id=ws, purpose="customer_support"):
+        assert loaded.first_name == "Copy"

@@ -46,12 +46,15 @@ def ciphertext(value: Sealed | bytes | memoryview) -> bytes:
 
 
 def _row_identity(instance: models.Model) -> bytes:
-    """``:<pk>:<workspace>`` of a row, computed once per loaded instance (a hot path)."""
+    """``:<pk>:<workspace>`` of a row, cached per instance (a hot path) and recomputed if the
+    row's identity changes (``pk = None`` to copy a row, say)."""
+    pk, workspace = instance.pk, getattr(instance, "workspace_id", None)
     cached = instance.__dict__.get("_storesync_row")
-    if cached is None:
-        workspace = getattr(instance, "workspace_id", None) or "system"
-        cached = instance.__dict__["_storesync_row"] = f":{instance.pk}:{workspace}".encode()
-    return cached
+    if cached is not None and cached[0] == pk and cached[1] == workspace:
+        return cached[2]  # type: ignore[no-any-return]
+    identity = f":{pk}:{workspace or 'system'}".encode()
+    instance.__dict__["_storesync_row"] = (pk, workspace, identity)
+    return identity
 
 
 def row_aad(label_lower: str, attname: str, pk: object, workspace_id: object) -> bytes:
@@ -92,8 +95,8 @@ class _EncryptedAttribute:
         if self.personal:
             access.record_read(instance, self.field.name)
         blob = value if kind is bytes else bytes(value)
-        row = instance.__dict__.get("_storesync_row") or _row_identity(instance)
-        plain = keyring.open_blob(blob, self.field.aad_prefix(instance) + row).decode()
+        aad = self.field.aad_prefix(instance) + _row_identity(instance)
+        plain = keyring.open_blob(blob, aad).decode()
         instance.__dict__[self.attname] = Sealed(blob, plain)
         return plain
 
