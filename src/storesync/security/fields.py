@@ -51,7 +51,7 @@ def _row_identity(instance: models.Model) -> bytes:
     pk, workspace = instance.pk, getattr(instance, "workspace_id", None)
     cached = instance.__dict__.get("_storesync_row")
     if cached is not None and cached[0] == pk and cached[1] == workspace:
-        return cached[2]  # type: ignore[no-any-return]
+        return cached[2]
     identity = f":{pk}:{workspace or 'system'}".encode()
     instance.__dict__["_storesync_row"] = (pk, workspace, identity)
     return identity
