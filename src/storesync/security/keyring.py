@@ -39,6 +39,10 @@ HEADER_LEN = 1 + 4 + 12  # version, key id, nonce
 ACTIVE_KEY_TTL_S = 2.0
 
 
+WRONG_KEY = ("the master key does not match the one this database was encrypted with "
+             "(wrong STORESYNC_MASTER_KEY or key file); refusing to start")
+
+
 class MasterKeyError(Exception):
     """The master key is missing, malformed, or not the one this database was written with."""
 
@@ -332,13 +336,13 @@ def startup_check(*, create_if_missing: bool) -> Keyring:
         # No fingerprint yet (first start, or the row was lost): prove the key on a data key.
         sample = DataKey.objects.exclude(state=DataKey.State.RETIRED).first()
         if sample is not None:
-            Keyring(master).unwrap(bytes(sample.wrapped), workspace_id=sample.workspace_id,
-                                   key_id=sample.id)  # raises MasterKeyError for a wrong key
+            try:
+                Keyring(master).unwrap(bytes(sample.wrapped), workspace_id=sample.workspace_id,
+                                       key_id=sample.id)
+            except MasterKeyError:
+                raise MasterKeyError(WRONG_KEY) from None
         KeyringState.objects.create(id=1, master_fingerprint=found)
     elif not hmac.compare_digest(state.master_fingerprint, found):
-        raise MasterKeyError(
-            "the master key does not match the one this database was encrypted with "
-            "(wrong STORESYNC_MASTER_KEY or key file); refusing to start"
-        )
+        raise MasterKeyError(WRONG_KEY)
     reset()
     return get()
