@@ -1,6 +1,17 @@
+"""The staff UI. Every page needs a signed-in member except the invitation page."""
+
 from django.urls import path
 
-from storesync.web.views import customers, dashboard, invitations, settings, workspaces
+from storesync.web.views import (
+    audit,
+    customers,
+    dashboard,
+    invitations,
+    members,
+    security,
+    tokens,
+    workspaces,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -8,12 +19,14 @@ urlpatterns = [
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<uuid:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<uuid:customer_id>/reveal", customers.customer_reveal, name="reveal"),
-    path("settings/members/", settings.members, name="members"),
-    path("settings/members/<uuid:user_id>", settings.member_change, name="member_change"),
-    path("settings/invitations/<uuid:invitation_id>/revoke", settings.invitation_revoke,
+    path("settings/members/", members.members, name="members"),
+    path("settings/members/<uuid:user_id>", members.member_change, name="member_change"),
+    path("settings/invitations/<uuid:invitation_id>/revoke", members.invitation_revoke,
          name="invitation_revoke"),
-    path("settings/tokens/", settings.api_tokens, name="tokens"),
-    path("settings/audit/", settings.audit_log, name="audit"),
+    path("settings/tokens/", tokens.api_tokens, name="tokens"),
+    path("settings/tokens/<uuid:token_id>/revoke", tokens.token_revoke, name="token_revoke"),
+    path("settings/audit/", audit.audit_log, name="audit"),
+    path("security/continue", security.after_mfa, name="after_mfa"),
     path("invitations/<str:token>/", invitations.accept, name="invitation"),
     path("w/", workspaces.workspace_list, name="workspaces"),
     path("w/<slug:slug>/", workspaces.workspace_select, name="workspace_select"),
