@@ -13,6 +13,11 @@ COMMANDS = {
     "workspace": "workspace create SLUG --name NAME --owner EMAIL | workspace list",
     "member": "member invite --workspace SLUG --email EMAIL --role ROLE",
     "token": "token create --workspace SLUG --role ROLE [--name NAME] | token list | token revoke",
+    "connection": "connection add PLATFORM --workspace SLUG --name NAME --webhook-secret S ... "
+                  "| connection list | connection sync",
+    "sandbox": "sandbox shopify|woocommerce --port N: a local simulator of the platform",
+    "import": "import products|inventory FILE --workspace SLUG: validated CSV import",
+    "export": "export products|inventory|orders --workspace SLUG: CSV to standard output",
     "audit": "audit verify: prove the audit log's hash chains are intact",
     "keys": "keys rotate: re-encrypt all personal data and secrets under new data keys",
 }
