@@ -150,9 +150,24 @@ def stock_transfer(*, workspace_id: uuid.UUID, variant_id: uuid.UUID,
     return out, into
 
 
+def stock_return(*, workspace_id: uuid.UUID, variant_id: uuid.UUID, location_id: uuid.UUID,
+                 quantity: int, reference: str, actor: audit.Actor,
+                 reason: str = "returned") -> Movement:
+    """Shipped units came back and can be sold again: on hand grows (a ``return`` movement)."""
+    _positive(quantity)
+    with workspace_scope(workspace_id), transaction.atomic():
+        level = _level(variant_id, location_id)
+        return _apply(level, kind=MovementKind.RETURN, on_hand=quantity, reason=reason,
+                      reference=reference, actor=actor)
+
+
 def stock_reserve(*, workspace_id: uuid.UUID, lines: Sequence[StockLine], reference: str,
-                  actor: audit.Actor) -> list[Reservation]:
-    """Hold stock for every line, or for none (one transaction; InsufficientStock names it)."""
+                  actor: audit.Actor, allow_oversell: bool = False) -> list[Reservation]:
+    """Hold stock for every line, or for none (one transaction; InsufficientStock names it).
+
+    ``allow_oversell`` is for sales that already happened elsewhere (a channel's order): the
+    stock is held even past what is available, so that available-to-sell drops below zero
+    and every channel is told, instead of the sale being lost."""
     if not reference:
         raise ValidationError("a reservation needs a reference", field="reference")
     for line in lines:
@@ -162,8 +177,9 @@ def stock_reserve(*, workspace_id: uuid.UUID, lines: Sequence[StockLine], refere
         reservations = []
         for level, line in sorted(levels, key=lambda pair: pair[0].id):
             try:
-                _apply(level, kind=MovementKind.RESERVE, reserved=line.quantity,
-                       guard=Q(on_hand__gte=F("reserved") + F("safety_buffer") + line.quantity),
+                guard = None if allow_oversell else Q(
+                    on_hand__gte=F("reserved") + F("safety_buffer") + line.quantity)
+                _apply(level, kind=MovementKind.RESERVE, reserved=line.quantity, guard=guard,
                        reference=reference, actor=actor)
             except InsufficientStock:
                 raise InsufficientStock(
@@ -199,3 +215,62 @@ def reservation_fulfil(*, workspace_id: uuid.UUID, reference: str, actor: audit.
 def reservation_release(*, workspace_id: uuid.UUID, reference: str, actor: audit.Actor) -> int:
     """Cancelled: the reservation returns to available stock."""
     return _close(workspace_id, reference, sale=False, actor=actor)
+
+
+def _settle(workspace_id: uuid.UUID, reference: str, lines: Sequence[StockLine], *,
+            sale: bool, actor: audit.Actor) -> None:
+    """Close part of a reference's reservations: ``quantity`` units per level, no more.
+
+    A partly used reservation is split: the held row shrinks and a closed row records the
+    units that were sold or released, so the rows still add up to what was reserved."""
+    for line in lines:
+        _positive(line.quantity)
+    with workspace_scope(workspace_id), transaction.atomic():
+        wanted: dict[uuid.UUID, int] = {}
+        for line in lines:
+            level = Level.objects.filter(variant_id=line.variant_id,
+                                         location_id=line.location_id).first()
+            if level is None:
+                raise Conflict("nothing is reserved for this variant here", field="quantity")
+            wanted[level.id] = wanted.get(level.id, 0) + line.quantity
+        state = ReservationState.FULFILLED if sale else ReservationState.RELEASED
+        now = timezone.now()
+        for level_id in sorted(wanted):
+            remaining = wanted[level_id]
+            held = Reservation.objects.select_for_update().filter(
+                reference=reference, level_id=level_id, state=ReservationState.ACTIVE,
+            ).order_by("id")
+            for reservation in held:
+                take = min(reservation.quantity, remaining)
+                if take == reservation.quantity:
+                    Reservation.objects.filter(id=reservation.id).update(state=state,
+                                                                         closed_at=now)
+                else:
+                    Reservation.objects.filter(id=reservation.id).update(
+                        quantity=F("quantity") - take)
+                    Reservation.objects.create(
+                        workspace_id=workspace_id, level_id=level_id, quantity=take,
+                        reference=reference, state=state, closed_at=now)
+                remaining -= take
+                if not remaining:
+                    break
+            if remaining:
+                raise Conflict(f"{remaining} more unit(s) than reserved under {reference}",
+                               field="quantity")
+            level = Level.objects.get(id=level_id)
+            quantity = wanted[level_id]
+            _apply(level, kind=MovementKind.SALE if sale else MovementKind.RELEASE,
+                   on_hand=-quantity if sale else 0, reserved=-quantity,
+                   guard=Q(reserved__gte=quantity), reference=reference, actor=actor)
+
+
+def reservation_fulfil_lines(*, workspace_id: uuid.UUID, reference: str,
+                             lines: Sequence[StockLine], actor: audit.Actor) -> None:
+    """Shipped in part: only these quantities of the reservation become sales."""
+    _settle(workspace_id, reference, lines, sale=True, actor=actor)
+
+
+def reservation_release_lines(*, workspace_id: uuid.UUID, reference: str,
+                              lines: Sequence[StockLine], actor: audit.Actor) -> None:
+    """No longer to be shipped, in part: these quantities return to available stock."""
+    _settle(workspace_id, reference, lines, sale=False, actor=actor)

@@ -1,26 +1,29 @@
-"""Writes for orders: one transaction numbers the order, prices and taxes its lines, and
-reserves its stock; cancelling releases the stock, fulfilling turns it into a sale."""
+"""Writes for orders: one transaction numbers the order, prices and taxes its lines, opens
+its fulfillment orders and reserves its stock; cancelling releases the stock, fulfilling
+turns it into a sale (``orders.fulfillment``), refunds and returns live in ``orders.refunds``."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from storesync.catalog.models import Variant
-from storesync.core.errors import Conflict, NotFound, ValidationError
+from storesync.core.errors import Conflict, ValidationError
 from storesync.core.models import Workspace
 from storesync.core.tenancy import workspace_scope
 from storesync.core.validation import validate_email_address, validate_phone_number
 from storesync.customers.services import AddressInput
 from storesync.inventory import services as inventory
-from storesync.inventory.models import Location
-from storesync.orders import gst
+from storesync.inventory.models import Location, Reservation, ReservationState
+from storesync.orders import checkouts, fulfillment, gst
 from storesync.orders.models import (
     FinancialStatus,
+    FulfillmentOrder,
     FulfillmentStatus,
     Order,
     OrderCounter,
@@ -91,6 +94,37 @@ def _check_payment(index: int, payment: PaymentInput) -> None:
         raise ValidationError("only the last four digits of a card", field=where + "card_last4")
 
 
+def check_payments(payments: list[PaymentInput]) -> None:
+    for i, payment in enumerate(payments):
+        _check_payment(i, payment)
+
+
+def address_fields(address: AddressInput, *, field: str = "shipping_address") -> dict[str, Any]:
+    """The model fields of a validated shipping address (phone in E.164, state normalised)."""
+    if not (address.name.strip() and address.line1.strip() and address.city.strip()
+            and address.province_code.strip()):
+        raise ValidationError("name, line1, city and province_code are required", field=field)
+    for name in ("name", "line1", "line2", "city"):
+        if len(getattr(address, name)) > 255:
+            raise ValidationError("at most 255 characters", field=f"{field}.{name}")
+    phone = (validate_phone_number(address.phone, field=f"{field}.phone",
+                                   region=address.country_code or "IN")
+             if address.phone.strip() else None)
+    return {
+        "ship_name": address.name.strip(), "ship_line1": address.line1.strip(),
+        "ship_line2": address.line2.strip() or None, "ship_city": address.city.strip(),
+        "ship_postcode": address.postcode.strip()[:16] or None, "ship_phone": phone,
+        "ship_province_code": gst.normalise_state(address.province_code),
+        "ship_country_code": (address.country_code or "IN").upper()[:2],
+    }
+
+
+def paid_minor(payments: list[PaymentInput] | list[Transaction]) -> int:
+    """What was taken from the buyer: sales and captures (refunds are counted apart)."""
+    return sum(p.amount_minor for p in payments if p.kind in ("sale", "capture")
+               and getattr(p, "status", "success") == "success")
+
+
 def _location(location_id: uuid.UUID | None) -> Location:
     queryset = Location.objects.filter(is_active=True)
     location = (queryset.filter(id=location_id) if location_id else
@@ -101,11 +135,16 @@ def _location(location_id: uuid.UUID | None) -> Location:
     return location
 
 
-def _next_number(workspace_id: uuid.UUID) -> int:
+def next_number(workspace_id: uuid.UUID, *, draft: bool = False) -> int:
+    """The next order (or draft order) number, from the locked per-workspace counter."""
     OrderCounter.objects.get_or_create(workspace_id=workspace_id)
     counter = OrderCounter.objects.select_for_update().get()
-    number = counter.next_number
-    OrderCounter.objects.filter(id=counter.id).update(next_number=number + 1)
+    if draft:
+        number = counter.next_draft_number
+        OrderCounter.objects.filter(id=counter.id).update(next_draft_number=number + 1)
+    else:
+        number = counter.next_number
+        OrderCounter.objects.filter(id=counter.id).update(next_number=number + 1)
     return number
 
 
@@ -139,23 +178,51 @@ def _build_lines(order: Order, data: OrderInput, location: Location,
     return built
 
 
+def order_totals(order: Order, lines: list[OrderLine]) -> None:
+    """Sum the lines into the order's subtotal, discount, tax and total."""
+    order.subtotal_minor = sum(line.unit_price_minor * line.quantity for line in lines)
+    order.discount_minor = sum(line.discount_minor for line in lines)
+    order.tax_minor = sum(ln.cgst_minor + ln.sgst_minor + ln.igst_minor for ln in lines)
+    order.total_minor = order.subtotal_minor - order.discount_minor + order.shipping_minor
+
+
+def order_insert(order: Order, lines: list[OrderLine], payments: list[PaymentInput], *,
+                 email: str | None, actor: audit.Actor,
+                 allow_oversell: bool = False) -> set[uuid.UUID]:
+    """Store a priced order inside the caller's transaction: lines, payments, one
+    fulfillment order per location, stock held for every line that ``reserves``; an
+    abandoned checkout with the same email is marked recovered.
+
+    Returns the ids of the variants whose stock was reserved."""
+    order.save(force_insert=True)
+    OrderLine.objects.bulk_create(lines)
+    Transaction.objects.bulk_create([
+        Transaction(workspace_id=order.workspace_id, order=order, kind=p.kind,
+                    gateway=p.gateway, amount_minor=p.amount_minor,
+                    card_brand=p.card_brand, card_last4=p.card_last4,
+                    external_id=p.external_id, processed_at=order.placed_at)
+        for p in payments
+    ])
+    fulfillment.fulfillment_orders_open(order, lines)
+    held = [inventory.StockLine(ln.variant_id, ln.location_id, ln.quantity)
+            for ln in lines if ln.reserves and ln.variant_id and ln.location_id]
+    if held:
+        inventory.stock_reserve(workspace_id=order.workspace_id, reference=f"order:{order.id}",
+                                actor=actor, lines=held, allow_oversell=allow_oversell)
+    if email:
+        checkouts.checkouts_recover(order=order, email=email)
+    return {line.variant_id for line in held}
+
+
 def order_create(*, workspace_id: uuid.UUID, data: OrderInput, actor: audit.Actor) -> Order:
     """Validate, number, price, tax and store an order, and reserve its stock — or do nothing.
 
     Raises ``InsufficientStock`` (409) when a line cannot be reserved.
     """
     _check_lines(data.lines)
-    for i, payment in enumerate(data.payments):
-        _check_payment(i, payment)
-    address = data.shipping_address
-    if not (address.name.strip() and address.line1.strip() and address.city.strip()
-            and address.province_code.strip()):
-        raise ValidationError("name, line1, city and province_code are required",
-                              field="shipping_address")
+    check_payments(data.payments)
+    address = address_fields(data.shipping_address)
     email = validate_email_address(data.email, field="email") if data.email.strip() else None
-    phone = (validate_phone_number(address.phone, field="shipping_address.phone",
-                                   region=address.country_code or "IN")
-             if address.phone.strip() else None)
     buyer_gstin = gst.validate_gstin(data.buyer_gstin, field="buyer_gstin") \
         if data.buyer_gstin.strip() else ""
     workspace = Workspace.objects.get(id=workspace_id)
@@ -165,39 +232,17 @@ def order_create(*, workspace_id: uuid.UUID, data: OrderInput, actor: audit.Acto
             supplier_state = (gst.gstin_state(location.gstin) if location.gstin
                               else location.province_code)
             order = Order(
-                workspace_id=workspace_id, number=_next_number(workspace_id), source=data.source,
+                workspace_id=workspace_id, number=next_number(workspace_id), source=data.source,
                 external_id=data.external_id, customer_id=data.customer_id, email=email,
-                ship_name=address.name.strip(), ship_line1=address.line1.strip(),
-                ship_line2=address.line2.strip() or None, ship_city=address.city.strip(),
-                ship_postcode=address.postcode.strip() or None, ship_phone=phone,
-                ship_province_code=gst.normalise_state(address.province_code),
-                ship_country_code=address.country_code.upper(), buyer_gstin=buyer_gstin,
-                currency=workspace.currency, shipping_minor=data.shipping_minor,
-                placed_at=data.placed_at or timezone.now(),
+                buyer_gstin=buyer_gstin, currency=workspace.currency,
+                shipping_minor=data.shipping_minor, placed_at=data.placed_at or timezone.now(),
+                **address,
             )
             lines = _build_lines(order, data, location, supplier_state)
-            order.subtotal_minor = sum(line.unit_price_minor * line.quantity for line in lines)
-            order.discount_minor = sum(line.discount_minor for line in lines)
-            order.tax_minor = sum(ln.cgst_minor + ln.sgst_minor + ln.igst_minor for ln in lines)
-            order.total_minor = order.subtotal_minor - order.discount_minor + order.shipping_minor
-            paid = sum(p.amount_minor for p in data.payments
-                       if p.kind in ("sale", "capture"))
-            if paid >= order.total_minor and order.total_minor > 0:
+            order_totals(order, lines)
+            if paid_minor(data.payments) >= order.total_minor and order.total_minor > 0:
                 order.financial_status = FinancialStatus.PAID
-            order.save(force_insert=True)
-            OrderLine.objects.bulk_create(lines)
-            Transaction.objects.bulk_create([
-                Transaction(workspace_id=workspace_id, order=order, kind=p.kind,
-                            gateway=p.gateway, amount_minor=p.amount_minor,
-                            card_brand=p.card_brand, card_last4=p.card_last4,
-                            external_id=p.external_id, processed_at=order.placed_at)
-                for p in data.payments
-            ])
-            inventory.stock_reserve(
-                workspace_id=workspace_id, reference=f"order:{order.id}", actor=actor,
-                lines=[inventory.StockLine(ln.variant_id, location.id, ln.quantity)
-                       for ln in lines if ln.variant_id],
-            )
+            order_insert(order, lines, data.payments, email=email, actor=actor)
     except IntegrityError:
         raise Conflict("this order was imported already", field="external_id") from None
     return order
@@ -205,37 +250,52 @@ def order_create(*, workspace_id: uuid.UUID, data: OrderInput, actor: audit.Acto
 
 def order_cancel(*, workspace_id: uuid.UUID, order_id: uuid.UUID, reason: str,
                  actor: audit.Actor) -> Order:
-    """Cancel an unfulfilled order and give its reserved stock back."""
+    """Cancel an order none of whose units shipped, and give its reserved stock back.
+
+    Once anything shipped, the order is refunded or returned instead (``Conflict``)."""
     with workspace_scope(workspace_id), transaction.atomic():
-        order = Order.objects.select_for_update().filter(id=order_id).first()
-        if order is None:
-            raise NotFound("no such order")
+        order = fulfillment.order_locked(order_id)
         if order.cancelled_at:
             return order
         if order.fulfillment_status != FulfillmentStatus.UNFULFILLED:
-            raise Conflict("a shipped order is returned, not cancelled", field="order")
-        inventory.reservation_release(workspace_id=workspace_id,
-                                      reference=f"order:{order.id}", actor=actor)
-        order.cancelled_at = timezone.now()
-        order.cancel_reason = reason[:100] or "other"
-        order.version += 1
-        order.save(update_fields=["cancelled_at", "cancel_reason", "version", "updated_at"])
+            shipped = sum(OrderLine.objects.filter(order=order)
+                          .values_list("fulfilled_quantity", flat=True))
+            raise Conflict(f"{shipped} unit(s) of this order already shipped: refund or return "
+                           "them instead of cancelling", field="order")
+        order_cancel_locked(order, reason=reason, actor=actor)
     return order
+
+
+def order_cancel_locked(order: Order, *, reason: str, actor: audit.Actor,
+                        cancelled_at: datetime | None = None) -> set[uuid.UUID]:
+    """Cancel a locked order: release what it still holds, close its fulfillment orders.
+
+    Returns the ids of the variants whose reservation was released."""
+    reference = f"order:{order.id}"
+    released = set(Reservation.objects.filter(reference=reference,
+                                              state=ReservationState.ACTIVE)
+                   .values_list("level__variant_id", flat=True))
+    inventory.reservation_release(workspace_id=order.workspace_id, reference=reference,
+                                  actor=actor)
+    FulfillmentOrder.objects.filter(order=order).exclude(
+        status=FulfillmentOrder.Status.CLOSED).update(status=FulfillmentOrder.Status.CANCELLED)
+    order.cancelled_at = cancelled_at or timezone.now()
+    order.cancel_reason = reason[:100] or "other"
+    order.version += 1
+    order.save(update_fields=["cancelled_at", "cancel_reason", "version", "updated_at"])
+    return released
 
 
 def order_fulfil(*, workspace_id: uuid.UUID, order_id: uuid.UUID, actor: audit.Actor) -> Order:
-    """Ship every line: the reservations become sales in the stock ledger."""
+    """Ship everything still to ship, one fulfillment per open fulfillment order.
+
+    A convenience over ``fulfillment.fulfillment_create``; an order with nothing left to ship
+    is returned as it is."""
     with workspace_scope(workspace_id), transaction.atomic():
-        order = Order.objects.select_for_update().filter(id=order_id).first()
-        if order is None:
-            raise NotFound("no such order")
+        order = fulfillment.order_locked(order_id)
         if order.cancelled_at:
             raise Conflict("the order is cancelled", field="order")
-        inventory.reservation_fulfil(workspace_id=workspace_id,
-                                     reference=f"order:{order.id}", actor=actor)
-        for line in OrderLine.objects.filter(order=order):
-            OrderLine.objects.filter(id=line.id).update(fulfilled_quantity=line.quantity)
-        order.fulfillment_status = FulfillmentStatus.FULFILLED
-        order.version += 1
-        order.save(update_fields=["fulfillment_status", "version", "updated_at"])
-    return order
+        for fo in fulfillment.fulfillment_orders_with_work(order):
+            fulfillment.fulfillment_create(workspace_id=workspace_id, order_id=order.id,
+                                           fulfillment_order_id=fo.id, actor=actor)
+        return Order.objects.get(id=order.id)
