@@ -4,7 +4,6 @@ import pytest
 
 from storesync.core.errors import Conflict, ValidationError
 from storesync.core.tenancy import workspace_scope
-from storesync.inventory import services as inventory
 from storesync.inventory.models import Level
 from storesync.inventory.services import InsufficientStock
 from storesync.orders.models import Order
@@ -19,22 +18,10 @@ from storesync.orders.services import (
 )
 from storesync.security.access import PersonalDataAccessError, personal_data_access
 from tests.conftest import ACTOR
+from tests.orders.conftest import PUNE
 
-PUNE = AddressInput(name="Asha Rao", line1="12 MG Road", city="Pune", postcode="411001",
-                    province_code="MH", phone="+91 98765 43210")
 BENGALURU = AddressInput(name="Ravi K", line1="4 Brigade Rd", city="Bengaluru",
                          postcode="560001", province_code="KA")
-
-
-@pytest.fixture
-def shop(stock):
-    ws, variants, main, _ = stock
-    with workspace_scope(ws):
-        type(main).objects.filter(id=main.id).update(province_code="MH")
-    for variant in variants.values():
-        inventory.stock_receive(workspace_id=ws, variant_id=variant.id, location_id=main.id,
-                                quantity=5, actor=ACTOR)
-    return ws, variants, main
 
 
 def _level(ws, variant):

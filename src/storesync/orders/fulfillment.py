@@ -127,9 +127,11 @@ def _fulfillment_order_for(order: Order, fulfillment_order_id: uuid.UUID | None,
         if fo is None:
             raise NotFound("no such fulfillment order")
         return fo
-    if not lines:
+    if lines is None:
         raise ValidationError("name the fulfillment order or the lines to ship",
                               field="fulfillment_order_id")
+    if not lines:
+        raise ValidationError("name at least one line to fulfil", field="lines")
     locations = {order_lines[item.line_id].location_id for item in lines
                  if item.line_id in order_lines}
     if len(locations) > 1:
