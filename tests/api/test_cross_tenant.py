@@ -13,6 +13,11 @@ SAMPLE_BODIES = {
     ("patch", "/api/v1/products/{product_id}"): {"title": "Mallory"},
     ("post", "/api/v1/orders/{order_id}/cancel"): {"reason": "Mallory"},
     ("post", "/api/v1/orders/{order_id}/fulfil"): None,
+    ("post", "/api/v1/orders/{order_id}/fulfillments"): {"tracking_number": "MAL-1"},
+    ("post", "/api/v1/orders/{order_id}/refunds"): {"amount": "1.00"},
+    ("post", "/api/v1/orders/{order_id}/returns/{return_id}/receive"): {"restock": True},
+    ("patch", "/api/v1/draft-orders/{draft_id}"): {"note": "Mallory"},
+    ("post", "/api/v1/draft-orders/{draft_id}/complete"): {"payments": []},
 }
 
 
@@ -34,7 +39,19 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
         "lines": [{"sku": "THEIRS-1", "quantity": 1}],
         "shipping_address": {"name": "Asha", "line1": "x", "city": "Pune",
                              "province_code": "MH"}}).json()
-    ids = {"customer_id": theirs["id"], "product_id": product["id"], "order_id": order["id"]}
+    line = order["lines"][0]["id"]
+    bodies = {**SAMPLE_BODIES, ("post", "/api/v1/orders/{order_id}/returns"): {
+        "lines": [{"line_id": line, "quantity": 1}]}}
+    other_api.post(f"/api/v1/orders/{order['id']}/fulfil")
+    returned = other_api.post(f"/api/v1/orders/{order['id']}/returns", {
+        "lines": [{"line_id": line, "quantity": 1}]}).json()
+    draft = other_api.post("/api/v1/draft-orders", {
+        "lines": [{"sku": "THEIRS-1", "quantity": 1}], "email": "asha@example.com"}).json()
+    checkout = other_api.post("/api/v1/abandoned-checkouts", {
+        "lines": [{"sku": "THEIRS-1", "quantity": 1, "unit_price": "10.00"}],
+        "abandoned_at": "2026-01-01T10:00:00Z", "email": "asha@example.com"}).json()
+    ids = {"customer_id": theirs["id"], "product_id": product["id"], "order_id": order["id"],
+           "return_id": returned["id"], "draft_id": draft["id"], "checkout_id": checkout["id"]}
     checked = 0
     for path, method in _operations():
         params = re.findall(r"{(\w+)}", path)
@@ -43,16 +60,19 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
         assert all(p in ids for p in params), f"add an id for {path} to this test"
         url = path.format(**ids)
         if method != "get":
-            assert (method, path) in SAMPLE_BODIES, f"add a body for {method} {path}"
-        body = SAMPLE_BODIES.get((method, path))
+            assert (method, path) in bodies, f"add a body for {method} {path}"
+        body = bodies.get((method, path))
         call = getattr(owner_api, method)
         response = call(url, body) if body else call(url)
         assert response.status_code == 404, (method, path, response.content)
         assert "Asha" not in response.content.decode()
         checked += 1
-    assert checked >= 7
-    # Their customer is untouched.
+    assert checked >= 16
+    # Their customer, order, return and draft are untouched.
     assert other_api.get(f"/api/v1/customers/{theirs['id']}").json()["first_name"] == "Asha"
+    theirs_now = other_api.get(f"/api/v1/orders/{order['id']}").json()
+    assert (theirs_now["refunded"], theirs_now["returns"][0]["status"]) == ("0.00", "requested")
+    assert other_api.get(f"/api/v1/draft-orders/{draft['id']}").json()["status"] == "open"
 
 
 def test_lists_and_lookups_never_include_other_workspaces(owner_api, other_api):

@@ -5,7 +5,17 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from storesync import __version__
-from storesync.api import catalog, customers, errors, inventory, orders, workspace
+from storesync.api import (
+    catalog,
+    checkouts,
+    customers,
+    draft_orders,
+    errors,
+    inventory,
+    order_operations,
+    orders,
+    workspace,
+)
 from storesync.api.auth import TokenAuth
 
 api = NinjaAPI(
@@ -25,3 +35,6 @@ api.add_router("/customers", customers.router)
 api.add_router("/products", catalog.router)
 api.add_router("/inventory", inventory.router)
 api.add_router("/orders", orders.router)
+api.add_router("/orders", order_operations.router)
+api.add_router("/draft-orders", draft_orders.router)
+api.add_router("/abandoned-checkouts", checkouts.router)

@@ -33,7 +33,7 @@ def order_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: int
                attention: bool | None = None) -> Page[Order]:
     """Newest first; every filter is optional (``attention``: flagged orders only, or none)."""
     with workspace_scope(workspace_id):
-        queryset = Order.objects.prefetch_related("lines")
+        queryset = Order.objects.prefetch_related(*ORDER_RELATIONS)
         if source:
             queryset = queryset.filter(source=source)
         if fulfillment_status:
