@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from storesync.catalog.services import ProductInput, VariantInput, product_create
-from storesync.core.errors import ValidationError
+from storesync.core.errors import NotFound, ValidationError
 from storesync.core.tenancy import workspace_scope
 from storesync.customers.services import AddressInput
 from storesync.orders.external import (
@@ -229,3 +229,23 @@ def test_concurrent_imports_of_one_order_store_it_once(shop):
     with workspace_scope(ws):
         assert Order.objects.count() == 1
     assert level_of(ws, variants["KURTA-M"]).reserved == 2
+
+
+def test_the_order_remembers_its_connection_and_refuses_a_foreign_one(shop, other_workspace):
+    from storesync.channels.services import connection_create
+
+    ws, _, _ = shop
+    mine = connection_create(workspace_id=ws, platform="shopify", name="Main store",
+                             credentials={"token": "shpat_test"},
+                             webhook_secret="s" * 32, actor=ACTOR)
+    theirs = connection_create(workspace_id=other_workspace.workspace.id, platform="shopify",
+                               name="Theirs", credentials={"token": "shpat_other"},
+                               webhook_secret="t" * 32, actor=ACTOR)
+    order = order_sync_external(workspace_id=ws, connection_id=mine.id, source="shopify",
+                                data=ORDER, actor=ACTOR).order
+    assert order.connection_id == mine.id
+    with pytest.raises(NotFound):
+        order_sync_external(workspace_id=ws, connection_id=theirs.id, source="shopify",
+                            data=replace(ORDER, external_id="other-1"), actor=ACTOR)
+    with workspace_scope(ws):
+        assert Order.objects.count() == 1

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from storesync.catalog.models import Variant
-from storesync.core.errors import ValidationError
+from storesync.core.errors import NotFound, ValidationError
 from storesync.core.tenancy import workspace_scope
 from storesync.core.validation import validate_email_address, validate_phone_number
 from storesync.customers.services import AddressInput
@@ -126,8 +126,10 @@ def _check(source: str, data: ExternalOrderInput) -> None:
             raise ValidationError("an id of 1 to 100 characters", field=f"refunds.{i}.id")
         if refund.amount_minor < 0:
             raise ValidationError("cannot be negative", field=f"refunds.{i}.amount")
-        if any(item.quantity <= 0 for item in refund.lines):
-            raise ValidationError("a positive whole number", field=f"refunds.{i}.lines.quantity")
+        for j, item in enumerate(refund.lines):
+            if not isinstance(item.quantity, int) or item.quantity <= 0:
+                raise ValidationError("a positive whole number",
+                                      field=f"refunds.{i}.lines.{j}.quantity")
     check_payments(list(data.payments))
 
 
@@ -334,6 +336,12 @@ def order_sync_external(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | N
     its version to the winner's row (usually a no-op, being the same version)."""
     _check(source, data)
     with workspace_scope(workspace_id), transaction.atomic():
+        # Connections live in a higher layer (channels): reached through the relation, not
+        # imported. Checked here because the foreign key is only enforced at commit.
+        connections = Order._meta.get_field("connection").related_model
+        if connection_id is not None and not connections._default_manager.filter(
+                id=connection_id).exists():
+            raise NotFound("no such connection")
         lookup = Order.objects.select_for_update().filter(source=source,
                                                           external_id=data.external_id)
         order = lookup.first()

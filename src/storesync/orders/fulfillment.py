@@ -134,6 +134,9 @@ def _fulfillment_order_for(order: Order, fulfillment_order_id: uuid.UUID | None,
         raise ValidationError("name at least one line to fulfil", field="lines")
     locations = {order_lines[item.line_id].location_id for item in lines
                  if item.line_id in order_lines}
+    if None in locations:
+        raise ValidationError("this line has no location to ship from (the order was imported "
+                              "without one); set up a location first", field="lines")
     if len(locations) > 1:
         raise ValidationError("these lines ship from different locations: one fulfillment "
                               "per fulfillment order", field="lines")
