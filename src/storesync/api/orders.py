@@ -94,18 +94,21 @@ class TransactionOut(Schema):
     processed_at: datetime
 
 
-class FulfillmentOrderOut(Schema):
-    id: uuid.UUID
-    location_id: uuid.UUID
-    managed_by: str
-    status: str
-    lines: list[dict[str, Any]] = Field(
-        description="[{line_id, quantity, fulfillable_quantity}] of the order's lines here")
-
-
 class QuantityOut(Schema):
     line_id: uuid.UUID
     quantity: int
+
+
+class FulfillmentOrderLineOut(QuantityOut):
+    fulfillable_quantity: int
+
+
+class FulfillmentOrderOut(Schema):
+    id: uuid.UUID
+    location_id: uuid.UUID
+    managed_by: str = Field(description="merchant, or third_party for a 3PL location")
+    status: str
+    lines: list[FulfillmentOrderLineOut]
 
 
 class FulfillmentOut(Schema):
