@@ -212,3 +212,36 @@ def test_orders_needing_attention_are_listed_apart(owner_api, workspace, shop):
     assert flagged[0]["lines"][0]["stock_reserved"] is False
     assert [o["name"] for o in owner_api.get("/api/v1/orders?attention=false").json()[
         "items"]] == ["#1001"]
+
+
+def test_ids_of_another_workspace_in_bodies_are_not_found(owner_api, other_api, shop):
+    from tests.conftest import CUSTOMER
+
+    theirs = other_api.post("/api/v1/customers", CUSTOMER).json()
+    their_location = other_api.post("/api/v1/inventory/locations", {"name": "Far"}).json()
+    draft = owner_api.post("/api/v1/draft-orders", {
+        "lines": [{"sku": "SAREE-RED", "quantity": 1}], "customer_id": theirs["id"]})
+    assert draft.status_code == 404
+    draft = owner_api.post("/api/v1/draft-orders", {
+        "lines": [{"sku": "SAREE-RED", "quantity": 1}], "location_id": their_location["id"]})
+    assert draft.status_code == 400 and draft.json()["error"]["field"] == "location_id"
+    mine = _order(owner_api, quantity=1)
+    product = other_api.post("/api/v1/products", {"title": "Theirs", "variants": [
+        {"sku": "THEIRS-1", "price": "10.00"}]}).json()
+    other_api.post("/api/v1/inventory/receive", {"variant_id": product["variants"][0]["id"],
+                                                 "location_id": their_location["id"],
+                                                 "quantity": 1})
+    their_order = other_api.post("/api/v1/orders", {
+        "lines": [{"sku": "THEIRS-1", "quantity": 1}], "shipping_address": ADDRESS}).json()
+    their_fo = other_api.get(f"/api/v1/orders/{their_order['id']}/fulfillment-orders").json()
+    shipped = owner_api.post(f"/api/v1/orders/{mine['id']}/fulfillments",
+                             {"fulfillment_order_id": their_fo[0]["id"]})
+    assert shipped.status_code == 404
+    line = their_order["lines"][0]["id"]
+    for path in ("fulfillments", "refunds", "returns"):
+        response = owner_api.post(f"/api/v1/orders/{mine['id']}/{path}",
+                                  {"lines": [{"line_id": line, "quantity": 1}]})
+        assert response.status_code == 400, path
+        assert response.json()["error"]["field"] == "lines.0.line_id"
+    assert other_api.get(f"/api/v1/orders/{their_order['id']}").json()[
+        "fulfillment_status"] == "unfulfilled"
