@@ -16,6 +16,7 @@ SAMPLE_BODIES = {
     ("post", "/api/v1/orders/{order_id}/fulfillments"): {"tracking_number": "MAL-1"},
     ("post", "/api/v1/orders/{order_id}/refunds"): {"amount": "1.00"},
     ("post", "/api/v1/orders/{order_id}/returns/{return_id}/receive"): {"restock": True},
+    ("post", "/api/v1/orders/{order_id}/returns/{return_id}/cancel"): None,
     ("patch", "/api/v1/draft-orders/{draft_id}"): {"note": "Mallory"},
     ("post", "/api/v1/draft-orders/{draft_id}/complete"): {"payments": []},
 }
@@ -67,7 +68,7 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
         assert response.status_code == 404, (method, path, response.content)
         assert "Asha" not in response.content.decode()
         checked += 1
-    assert checked >= 16
+    assert checked >= 17
     # Their customer, order, return and draft are untouched.
     assert other_api.get(f"/api/v1/customers/{theirs['id']}").json()["first_name"] == "Asha"
     theirs_now = other_api.get(f"/api/v1/orders/{order['id']}").json()

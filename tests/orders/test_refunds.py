@@ -13,6 +13,7 @@ from storesync.orders.refunds import (
     RefundLineInput,
     ReturnLineInput,
     refund_create,
+    return_cancel,
     return_receive,
     return_request,
 )
@@ -175,3 +176,21 @@ def test_other_orders_lines_are_refused(shop, other_workspace):
     with pytest.raises(NotFound):
         refund_create(workspace_id=other_workspace.workspace.id, order_id=mine.id,
                       amount_minor=1, actor=ACTOR)
+
+
+def test_a_cancelled_return_frees_its_units_and_cannot_be_received(shop):
+    ws, variants, _ = shop
+    order = paid_order(ws, ("KURTA-M", 1))
+    order_fulfil(workspace_id=ws, order_id=order.id, actor=ACTOR)
+    line = _line(ws, order)
+    first = return_request(workspace_id=ws, order_id=order.id, actor=ACTOR,
+                           lines=[ReturnLineInput(line.id, 1)])
+    assert return_cancel(workspace_id=ws, return_id=first.id, actor=ACTOR).status == "cancelled"
+    with pytest.raises(Conflict):
+        return_receive(workspace_id=ws, return_id=first.id, restock=True, actor=ACTOR)
+    second = return_request(workspace_id=ws, order_id=order.id, actor=ACTOR,
+                            lines=[ReturnLineInput(line.id, 1)])
+    return_receive(workspace_id=ws, return_id=second.id, restock=True, actor=ACTOR)
+    with pytest.raises(Conflict):
+        return_cancel(workspace_id=ws, return_id=second.id, actor=ACTOR)
+    assert level_of(ws, variants["KURTA-M"]).on_hand == 5

@@ -140,3 +140,14 @@ def receive_return(request: HttpRequest, order_id: str, return_id: str,
                            restock=payload.restock, actor=who.actor)
     return return_view(selectors.return_get(workspace_id=who.workspace_id,
                                             order_id=found.order_id, return_id=found.id))
+
+
+@router.post("/{order_id}/returns/{return_id}/cancel", response=ReturnOut,
+             summary="Withdraw a requested return")
+def cancel_return(request: HttpRequest, order_id: str, return_id: str) -> dict[str, Any]:
+    who = require(request, Perm.MANAGE_ORDERS)
+    found = selectors.return_get(workspace_id=who.workspace_id, order_id=order_id,
+                                 return_id=return_id)
+    refunds.return_cancel(workspace_id=who.workspace_id, return_id=found.id, actor=who.actor)
+    return return_view(selectors.return_get(workspace_id=who.workspace_id,
+                                            order_id=found.order_id, return_id=found.id))

@@ -244,3 +244,24 @@ def return_receive(*, workspace_id: uuid.UUID, return_id: uuid.UUID, restock: bo
         order.version += 1
         order.save(update_fields=["version", "updated_at"])
     return request
+
+
+def return_cancel(*, workspace_id: uuid.UUID, return_id: uuid.UUID,
+                  actor: audit.Actor) -> Return:
+    """Withdraw a requested return (the buyer kept the goods); its units may be returned
+    later by a new request. A received return cannot be cancelled (``Conflict``)."""
+    with workspace_scope(workspace_id), transaction.atomic():
+        found = Return.objects.filter(id=return_id).values_list("order_id", flat=True).first()
+        if found is None:
+            raise NotFound("no such return")
+        order = fulfillment.order_locked(found)
+        request = Return.objects.get(id=return_id)
+        if request.status == Return.Status.CANCELLED:
+            return request
+        if request.status != Return.Status.REQUESTED:
+            raise Conflict(f"this return is {request.status} already", field="status")
+        request.status = Return.Status.CANCELLED
+        request.save(update_fields=["status"])
+        order.version += 1
+        order.save(update_fields=["version", "updated_at"])
+    return request
