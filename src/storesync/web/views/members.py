@@ -12,7 +12,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,8 +19,9 @@ from django.views.decorators.http import require_POST
 
 from storesync.core import services
 from storesync.core.errors import StoresyncError
-from storesync.core.models import Invitation, Membership, Role
+from storesync.core.models import Invitation, Role
 from storesync.core.permissions import BUILTIN_ROLES, Perm
+from storesync.core.selectors import membership_page
 from storesync.core.tenancy import workspace_scope
 from storesync.web.membership import Member, member_of, member_required
 from storesync.web.views.forms import add_error
@@ -107,9 +107,8 @@ def members(request: HttpRequest) -> HttpResponse:
             invite = InviteForm(roles=role_choices(ws, with_owner=False))
     elif posted == "role" and _create_role(request, member, role_form):
         return redirect("web:members")
+    people = membership_page(workspace_id=ws, number=request.GET.get("page"), size=PAGE_SIZE)
     with workspace_scope(ws):
-        people = Paginator(Membership.objects.select_related("user").order_by("created_at"),
-                           PAGE_SIZE).get_page(request.GET.get("page"))
         pending = list(Invitation.objects.filter(accepted_at__isnull=True,
                                                  revoked_at__isnull=True)
                        .order_by("-created_at")
