@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "storesync.catalog",
     "storesync.inventory",
     "storesync.orders",
+    "storesync.privacy",
     "storesync.channels",
     "storesync.api",
 ]
