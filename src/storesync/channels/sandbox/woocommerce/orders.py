@@ -167,6 +167,15 @@ def order_update(store: Store, order_id: int, changes: Json) -> Json:
         return order
 
 
+def order_delete(store: Store, order_id: int) -> Json:
+    """``DELETE /orders/<id>?force=true``: gone for good, ``order.deleted`` carries its id."""
+    with store.lock:
+        order = order_get(store, order_id)
+        del store.orders[order_id]
+        store.emit("order.deleted", order_id)
+        return order
+
+
 def _increase_stock(store: Store, order: Json) -> None:
     changes = []
     for line in order["line_items"]:

@@ -161,6 +161,7 @@ class Rest:
                 ("POST", r"/orders", self.order_create),
                 ("GET", r"/orders/(?P<id>\d+)", self.order),
                 ("PUT", r"/orders/(?P<id>\d+)", self.order_update),
+                ("DELETE", r"/orders/(?P<id>\d+)", self.order_delete),
                 ("GET", r"/orders/(?P<id>\d+)/notes", self.notes),
                 ("POST", r"/orders/(?P<id>\d+)/notes", self.note_create),
                 ("GET", r"/orders/(?P<id>\d+)/refunds", self.refunds),
@@ -310,6 +311,13 @@ class Rest:
     def order_update(self, request: Request, match: re.Match[str]) -> Response:
         changed = order_ops.order_update(self.store, int(match["id"]), request.body or {})
         return Response(200, order_ops.order_view(self.store.view(changed)))
+
+    def order_delete(self, request: Request, match: re.Match[str]) -> Response:
+        if request.query.get("force") not in ("true", "1"):
+            raise StoreError("woocommerce_rest_trash_not_supported",
+                             "The sandbox deletes orders only with force=true.", 501)
+        gone = order_ops.order_delete(self.store, int(match["id"]))
+        return Response(200, order_ops.order_view(self.store.view(gone)))
 
     def notes(self, request: Request, match: re.Match[str]) -> Response:
         order_ops.order_get(self.store, int(match["id"]))

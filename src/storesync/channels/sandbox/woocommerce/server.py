@@ -16,7 +16,8 @@ requests per second (a token bucket of N) and answers the rest 429 with ``Retry-
 
 Test switches (no auth; loopback only), all JSON:
 
-- ``GET /_sandbox/state``: counts, webhooks with their ``failure_count``, delivery log.
+- ``GET /_sandbox/state``: counts, webhooks with their ``failure_count``, the delivery log
+  and every REST call received (method and path).
 - ``POST /_sandbox/seed`` ``{"products": N, "variable_every": 3, "seed": S}``: a catalog
   (simple products, and every third one variable with sizes S/M/L); same seed, same catalog.
 - ``POST /_sandbox/orders`` ``{"line_items": [{"product_id"|"sku", "variation_id",
@@ -41,6 +42,7 @@ import base64
 import hmac
 import json
 import math
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -96,6 +98,7 @@ class Sandbox:
         self.rest = Rest(store, self.dispatcher)
         self.faults = RestFaults()
         self.lock = threading.Lock()
+        self.calls: list[tuple[str, str]] = []  # (method, path) of every REST request
 
     def set_base_url(self, base_url: str) -> None:
         self.base_url = self.dispatcher.source_url = base_url
@@ -103,6 +106,8 @@ class Sandbox:
     # --- REST -------------------------------------------------------------------------
 
     def handle_rest(self, request: Request, authorization: str) -> Response:
+        with self.lock:
+            self.calls.append((request.method, request.path))
         delay = self.faults.latency_ms / 1000
         if delay:
             time.sleep(delay)
@@ -243,6 +248,7 @@ class Sandbox:
                                                 "failure_count")}
                              for h in self.store.webhooks.values()],
                 "deliveries": list(self.dispatcher.log),
+                "calls": [f"{method} {path}" for method, path in self.calls],
             }
 
 
@@ -253,6 +259,12 @@ def _error(status: int, code: str, message: str) -> Response:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as two writes; without this, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every keep-alive answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: tests and the demo read the store's state, not access logs
