@@ -16,6 +16,8 @@ from storesync.channels.connectors.base import (
 from storesync.channels.connectors.base import (
     Connector as ConnectorProtocol,
 )
+from storesync.channels.connectors.woocommerce.client import WooClient
+from storesync.channels.ratelimit import LocalThrottle
 from tests.channels.connectors.woocommerce.conftest import connect
 
 
@@ -136,3 +138,24 @@ def test_unreachable_store_is_a_retryable_channel_error(woo):
     with pytest.raises(ChannelError) as failed:
         closed.verify_credentials()
     assert failed.value.retryable and "unreachable" in failed.value.message
+
+
+def test_keys_never_follow_a_next_link_to_another_host():
+    asked = []
+
+    def store(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        assert request.url.host == "shop.example.com"  # the keys go nowhere else
+        if request.url.params.get("page") == "2":
+            return httpx.Response(200, json=[{"id": 2}], headers={
+                "X-WP-Total": "2", "X-WP-TotalPages": "2"})
+        return httpx.Response(200, json=[{"id": 1}], headers={
+            "X-WP-Total": "2", "X-WP-TotalPages": "2",
+            "Link": '<https://elsewhere.example.net/wp-json/wc/v3/webhooks?page=2>; rel="next"'})
+
+    client = WooClient(url="https://shop.example.com", consumer_key="ck_x",
+                       consumer_secret="cs_x", throttle=LocalThrottle(),
+                       http=httpx.Client(transport=httpx.MockTransport(store)))
+    pages = list(client.pages("/webhooks"))
+    assert [item["id"] for page in pages for item in page.items] == [1, 2]
+    assert len(asked) == 2

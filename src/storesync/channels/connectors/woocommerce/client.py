@@ -32,6 +32,7 @@ from storesync.channels.ratelimit import Throttle
 
 API_PATH = "/wp-json/wc/v3"
 PER_PAGE = 100  # the REST API's maximum per_page
+MAX_PAGES = 100_000  # a bound for a server whose Link headers never end
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # Core WooCommerce sets no request limit; hosts often allow a few per second. A small bucket
@@ -158,13 +159,25 @@ class WooClient:
                      int(pages) if pages and pages.isdigit() else None),
                 match.group(1) if match else None)
 
+    def _same_site(self, url: str) -> bool:
+        here, there = urlsplit(self.base_url), urlsplit(url)
+        return (here.scheme, here.netloc) == (there.scheme, there.netloc)
+
     def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Page]:
         """Every page of a collection, following ``Link: rel="next"``; stops at
-        ``X-WP-TotalPages`` even if a broken ``Link`` says otherwise."""
-        page, next_url = self.page(path, params or {})
+        ``X-WP-TotalPages`` even if a broken ``Link`` says otherwise. A next link to another
+        scheme or host (a misconfigured site URL) is not followed, since the keys go with
+        it: the next page is asked for by number instead."""
+        query = dict(params or {})
+        page, next_url = self.page(path, query)
         yield page
-        seen = 1
-        while next_url and (page.total_pages is None or seen < page.total_pages):
-            page, next_url = self._page(self._send("GET", next_url))
-            seen += 1
+        number = 1
+        while number < MAX_PAGES and (page.total_pages is None or number < page.total_pages):
+            if next_url and self._same_site(next_url):
+                page, next_url = self._page(self._send("GET", next_url))
+            elif page.total_pages is not None:
+                page, next_url = self.page(path, {**query, "page": number + 1})
+            else:
+                return
+            number += 1
             yield page
