@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -239,7 +239,7 @@ class Connector:
         query asks from one second earlier and drops what was already returned; a page
         entirely within one second moves on by page number instead.
         """
-        state = json.loads(cursor) if cursor else {
+        state = self._cursor(cursor) if cursor else {
             "after": (updated_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
                       if updated_since else None),
             "skip": [], "page": 1}
@@ -266,6 +266,16 @@ class Connector:
         else:
             next_state = {"after": last, "skip": at_last, "page": 1}
         return OrderPage(orders, json.dumps(next_state))
+
+    @staticmethod
+    def _cursor(cursor: str) -> dict[str, Any]:
+        try:
+            state = json.loads(cursor)
+            if isinstance(state, dict) and {"after", "skip", "page"} <= state.keys():
+                return state
+        except ValueError:
+            pass
+        raise Rejected(f"not a WooCommerce order cursor: {cursor[:40]!r}")
 
     def _order(self, order: dict[str, Any]) -> ChannelOrder:
         refunds: list[Any] = []
@@ -308,7 +318,9 @@ class Connector:
 
     # --- webhooks -----------------------------------------------------------------------
 
-    def verify_webhook(self, *, headers: Any, body: bytes, secret: str) -> WebhookEvent:
+    def verify_webhook(self, *, headers: Mapping[str, str], body: bytes,
+                       secret: str) -> WebhookEvent:
+        """See ``webhooks.verify``: signature, topic, ping, dedupe key."""
         return webhooks.verify(headers=headers, body=body, secret=secret)
 
     def _webhooks(self) -> list[dict[str, Any]]:
@@ -329,19 +341,21 @@ class Connector:
 
     def ensure_subscriptions(self, *, address: str) -> list[Subscription]:
         """One active webhook per subscribed topic pointing at ``address``, with storesync's
-        secret: a missing one is created (WooCommerce then pings ``address``), a paused or
-        disabled one (core disables after repeated failed deliveries) is set ``active``
-        again. Core does not reset the failure count on re-activation, only on the next
-        successful delivery, so the receiver must be healthy first."""
+        secret: a missing one is created (WooCommerce then pings ``address``), an existing
+        one is set ``active`` with the current secret — which brings back a paused one or
+        one core disabled after repeated failed deliveries. Core does not reset the failure
+        count on re-activation, only on the next successful delivery, so the receiver must
+        be healthy first."""
         existing = self._webhooks()
         result = []
         for topic in webhooks.SUBSCRIBED:
             mine = [h for h in existing if h["topic"] == topic and h["delivery_url"] == address]
             if mine:
+                # The secret is write-only, so it is set again even on an active webhook: a
+                # rotated secret reaches WooCommerce on the next ensure.
                 hook = next((h for h in mine if h.get("status") == "active"), mine[0])
-                if hook.get("status") != "active":
-                    hook = self._client.request("PUT", f"/webhooks/{hook['id']}", body={
-                        "status": "active", "secret": self._webhook_secret})
+                hook = self._client.request("PUT", f"/webhooks/{hook['id']}", body={
+                    "status": "active", "secret": self._webhook_secret})
             else:
                 hook = self._client.request("POST", "/webhooks", body={
                     "name": f"storesync {topic}", "topic": topic, "delivery_url": address,

@@ -131,7 +131,9 @@ def _filter_dates(items: Iterable[Json], query: dict[str, str]) -> list[Json]:
 def _sort(items: list[Json], query: dict[str, str], default: str) -> list[Json]:
     orderby = query.get("orderby", default)
     keys = {"date": "date_created_gmt", "id": "id", "modified": "date_modified_gmt",
-            "title": "name", "include": "id"}
+            "include": "id"}
+    if items and "name" in items[0]:
+        keys["title"] = "name"
     if orderby not in keys:
         raise StoreError("rest_invalid_param", "Invalid parameter(s): orderby", 400)
     descending = query.get("order", "desc") == "desc"
@@ -404,11 +406,17 @@ class Rest:
             if body.get("topic") and str(body["topic"]).lower() not in WEBHOOK_TOPICS:
                 raise StoreError("woocommerce_rest_webhook_invalid_topic",
                                  "Webhook topic must be valid.", 400)
+            moved = bool(body.get("delivery_url")) and body["delivery_url"] != hook[
+                "delivery_url"]
             for key in ("name", "status", "delivery_url", "secret", "topic"):
                 if body.get(key):
                     hook[key] = body[key]
+            # The failure count stays: only a successful delivery resets it (core).
             hook["date_modified"] = hook["date_modified_gmt"] = self.store.stamp()
-            return Response(200, self._webhook_view(hook))
+            shown = self._webhook_view(hook)
+        if moved and hook["status"] == "active":
+            self.dispatcher.ping(hook)  # WC_Webhook_Data_Store::update pings a new URL
+        return Response(200, shown)
 
     def webhook_delete(self, request: Request, match: re.Match[str]) -> Response:
         if request.query.get("force") not in ("true", "1"):

@@ -130,8 +130,11 @@ class Sandbox:
         try:
             response = self.rest.route(request)
         except StoreError as error:
-            response = Response(error.status, {"code": error.code, "message": error.message,
-                                               "data": {"status": error.status}})
+            response = _error(error.status, error.code, error.message)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # Input the sandbox did not foresee: answer as WordPress does on a PHP error.
+            response = _error(500, "internal_server_error",
+                              "<p>There has been a critical error on this website.</p>")
         with self.lock:
             if self.faults.malformed_count > 0 and response.status == 200:
                 self.faults.malformed_count -= 1
