@@ -159,3 +159,19 @@ def test_keys_never_follow_a_next_link_to_another_host():
     pages = list(client.pages("/webhooks"))
     assert [item["id"] for page in pages for item in page.items] == [1, 2]
     assert len(asked) == 2
+
+
+def test_a_deleted_parent_fails_its_items_only(woo, control, connector):
+    control.post("/_sandbox/seed", json={"products": 6, "variable_every": 3})
+    gone, kept = (p for p in woo.sandbox.store.products.values() if p["type"] == "variable")
+    simple = next(p for p in woo.sandbox.store.products.values() if p["type"] == "simple")
+    control.delete(f"/wp-json/wc/v3/products/{gone['id']}", params={"force": "true"},
+                   auth=(woo.sandbox.store.consumer_key, woo.sandbox.store.consumer_secret))
+    results = connector.push_quantities([
+        QuantityUpdate(f"{gone['id']}/{gone['variations'][0]}", "default", 4),
+        QuantityUpdate(f"{kept['id']}/{kept['variations'][0]}", "default", 4),
+        QuantityUpdate(str(simple["id"]), "default", 4)])
+    assert [r.outcome for r in results] == [PushOutcome.FAILED, PushOutcome.OK, PushOutcome.OK]
+    assert not results[0].retryable and "product_invalid_id" in results[0].error
+    assert woo.sandbox.store.variations[kept["variations"][0]]["stock_quantity"] == 4
+    assert simple["stock_quantity"] == 4

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from storesync.channels.connectors.base import (
+    AuthFailed,
     ChannelError,
     ChannelLevel,
     ChannelOrder,
@@ -162,9 +163,10 @@ class Connector:
         overwritten (the sale's stock reduction is lost on the channel), so the engine must
         re-read levels (``fetch_levels``) after every order webhook and push again.
 
-        If a call fails, its updates come back FAILED (retryable as the error is); after a
-        throttle or an auth failure the remaining calls are not tried. If nothing was
-        applied the error itself is raised, so ``Throttled.retry_after_s`` reaches the
+        If a call fails, its updates come back FAILED (retryable as the error is: a parent
+        product deleted on WooCommerce is not, a 5xx is) and the other calls go on; after a
+        throttle or an auth failure the remaining calls are not tried, and if nothing was
+        applied that error itself is raised, so ``Throttled.retry_after_s`` reaches the
         engine.
         """
         results: dict[int, PushResult] = {}
@@ -189,8 +191,8 @@ class Connector:
                     results.update(self._push_chunk(path, chunk, updates))
                     continue
                 except ChannelError as error:
-                    if isinstance(error, Throttled) or not error.retryable:
-                        stop = error
+                    if isinstance(error, Throttled | AuthFailed):
+                        stop = error  # the next calls would be refused the same way
                     failure = error
             else:
                 failure = stop
