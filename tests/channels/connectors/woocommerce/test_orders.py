@@ -131,7 +131,7 @@ def test_fulfillment_is_a_note_and_completes_when_all_lines_shipped(woo, control
     sale = _sale(control, [{"product_id": a, "quantity": 2}, {"product_id": b}])
     line_a, line_b = (str(line["id"]) for line in sale["line_items"])
     first = connector.push_fulfillment(FulfillmentPush(
-        sale["id"], lines=((line_a, 2),), carrier="Delhivery", tracking_number="DL123",
+        str(sale["id"]), lines=((line_a, 2),), carrier="Delhivery", tracking_number="DL123",
         tracking_url="https://track.example.com/DL123"))
     order = woo.sandbox.store.orders[sale["id"]]
     assert order["status"] == "processing"  # one line still to ship
@@ -144,3 +144,17 @@ def test_fulfillment_is_a_note_and_completes_when_all_lines_shipped(woo, control
     assert order["status"] == "completed" and order["date_completed_gmt"]
     last = woo.sandbox.store.notes[sale["id"]][-2]  # the status change note follows it
     assert f"{line_b}x1" in last["note"] and not last["customer_note"]
+
+
+def test_fetch_order_reads_one_order_with_its_refunds(woo, control, connector):
+    (pid,) = _catalog(control, 1)
+    sale = _sale(control, [{"product_id": pid, "quantity": 2}])
+    control.post(f"{API}/orders/{sale['id']}/refunds", json={
+        "line_items": [{"id": sale["line_items"][0]["id"], "quantity": 2,
+                        "refund_total": sale["total"]}]},
+        auth=(woo.sandbox.store.consumer_key, woo.sandbox.store.consumer_secret))
+    order = connector.fetch_order(str(sale["id"]))
+    assert order.financial_status == "refunded"
+    (refund,) = order.refunds
+    assert refund.amount_minor == int(sale["total"].replace(".", ""))
+    assert [(ln.quantity, ln.restock) for ln in refund.lines] == [(2, True)]

@@ -108,6 +108,10 @@ class WooClient:
             raise ChannelError(f"WooCommerce unreachable: {type(error).__name__}") from None
         status = response.status_code
         if status == 429:
+            # Empty the shared bucket so the other workers of this store slow down too.
+            self._throttle.update(self._bucket, available=0,
+                                  capacity=max(BUCKET_CAPACITY, self._rate * 2),
+                                  restore_rate=self._rate)
             raise Throttled(f"WooCommerce rate limit: {_message(response)}",
                             retry_after_s=_retry_after_s(response.headers.get("Retry-After")))
         if status in (401, 403):
