@@ -235,3 +235,13 @@ def test_storesync_sandbox_woocommerce_command_serves(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_skus_stay_unique_across_seedings_and_writes(woo, control):
+    control.post("/_sandbox/seed", json={"products": 3, "variable_every": 3})
+    control.post("/_sandbox/seed", json={"products": 3, "variable_every": 3})
+    store = woo.sandbox.store
+    skus = [x["sku"] for x in (*store.products.values(), *store.variations.values())]
+    assert len(skus) == len(set(skus)) == 6 + 6
+    duplicate = control.post(f"{API}/products", auth=AUTH, json={"name": "x", "sku": skus[0]})
+    assert duplicate.status_code == 400 and duplicate.json()["code"] == "product_invalid_sku"

@@ -94,11 +94,12 @@ class Store:
         nouns = ("Kurta", "Saree", "Shirt", "Scarf", "Tote", "Dupatta", "Jacket", "Shawl")
         created = []
         with self.lock:
-            for index in range(products):
-                title = f"{rng.choice(adjectives)} {rng.choice(nouns)} {index + 1}"
+            first = len(self.products) + 1  # a second seeding continues the numbering
+            for number in range(first, first + products):
+                title = f"{rng.choice(adjectives)} {rng.choice(nouns)} {number}"
                 price = Decimal(rng.randrange(199, 4999)) + Decimal("0.00")
-                sku = f"SB-{index + 1:05d}"
-                if variable_every and (index + 1) % variable_every == 0:
+                sku = f"SB-{number:05d}"
+                if variable_every and number % variable_every == 0:
                     sizes = ("S", "M", "L")
                     created.append(self.create_product({
                         "name": title, "type": "variable", "sku": sku,
@@ -117,8 +118,20 @@ class Store:
                     }))
         return created
 
+    def _check_sku(self, sku: str, own_id: int = 0) -> None:
+        """SKUs are unique across products and variations (``wc_product_has_unique_sku``)."""
+        if not sku:
+            return
+        taken = [x["id"] for x in (*self.products.values(), *self.variations.values())
+                 if x["sku"] == sku and x["id"] != own_id]
+        if taken:
+            raise StoreError("product_invalid_sku", "Invalid or duplicated SKU.", 400)
+
     def create_product(self, data: Json, *, variations: Sequence[Json] = ()) -> int:
         with self.lock:
+            self._check_sku(str(data.get("sku") or ""))
+            for spec in variations:
+                self._check_sku(str(spec.get("sku") or ""))
             pid = self.new_id()
             name = str(data.get("name") or f"Product {pid}")
             product: Json = {
@@ -187,6 +200,8 @@ class Store:
                     raise StoreError("rest_invalid_param",
                                      "Invalid parameter(s): stock_quantity", 400)
                 item["stock_quantity"] = quantity
+            if "sku" in changes:
+                self._check_sku(str(changes["sku"] or ""), item["id"])
             for key in ("manage_stock", "stock_status", "status", "regular_price", "name",
                         "sku", "description"):
                 if key in changes:

@@ -1,7 +1,9 @@
 """Webhook delivery of the simulated store, following ``WC_Webhook`` (class-wc-webhook.php).
 
 - Only ``active`` webhooks deliver; the payload is the v3 REST representation of the
-  resource, or ``{"id": ...}`` for a ``deleted`` event (``build_payload``).
+  resource, or ``{"id": ...}`` for a ``deleted`` event (``build_payload``). Core builds it
+  when the queued delivery runs, moments later; the sandbox builds it when the event
+  happens, so a delayed or reordered delivery carries the state of its own event.
 - ``deliver``: POST of the JSON body with ``X-WC-Webhook-Source`` (site URL + ``/``),
   ``-Topic``, ``-Resource``, ``-Event``, ``-Signature`` (base64 of HMAC-SHA256 of the exact
   body with the webhook's secret, ``generate_signature``), ``-ID`` and ``-Delivery-ID``.
