@@ -52,17 +52,20 @@ def test_every_topic_is_verified_and_mapped(woo, control, connector, receiver):
 
     events = [_verify(connector, d) for d in receiver.events()]
     seen = [(e.platform_topic, e.topic, e.resource_id) for e in events]
-    # Core has no stock topic: the sale and the cancellation move stock without a
-    # product.updated; the engine re-reads levels after order events.
+    # A stock change saves the product in core: the sale and the cancellation each bring a
+    # product.updated carrying the new quantity.
     assert seen == [
         ("product.created", Topic.PRODUCT_UPDATED, str(pid)),
         ("order.created", Topic.ORDER_CREATED, str(sale["id"])),
+        ("product.updated", Topic.PRODUCT_UPDATED, str(pid)),  # the sale took one
         ("order.updated", Topic.ORDER_UPDATED, str(sale["id"])),
+        ("product.updated", Topic.PRODUCT_UPDATED, str(pid)),  # the cancellation gave it back
         ("order.updated", Topic.ORDER_CANCELLED, str(sale["id"])),
         ("order.deleted", Topic.ORDER_CANCELLED, str(sale["id"])),
         ("product.updated", Topic.PRODUCT_UPDATED, str(pid)),
         ("product.deleted", Topic.PRODUCT_DELETED, str(pid)),
     ]
+    assert events[2].payload["stock_quantity"] + 1 == events[4].payload["stock_quantity"]
     assert {e.topic for e in events} >= set(connector.topics)
     assert events[1].payload["line_items"][0]["product_id"] == pid
     assert events[1].occurred_at is not None
@@ -137,3 +140,19 @@ def test_disabled_after_failed_deliveries_then_reactivated(woo, control, connect
     assert _verify(connector, delivered).topic is Topic.ORDER_UPDATED
     state = control.get("/_sandbox/state").json()["webhooks"]
     assert next(h for h in state if h["topic"] == "order.updated")["failure_count"] == 0
+
+
+def test_a_variation_sold_arrives_as_its_own_product_update(woo, control, connector, receiver):
+    control.post("/_sandbox/seed", json={"products": 3, "variable_every": 3})
+    parent = next(p for p in woo.sandbox.store.products.values() if p["type"] == "variable")
+    variation_id = parent["variations"][1]
+    connector.ensure_subscriptions(address=receiver.url)
+    control.post("/_sandbox/orders", json={"line_items": [
+        {"product_id": parent["id"], "variation_id": variation_id}]})
+    flush(control)
+    (update,) = [_verify(connector, d) for d in receiver.events()
+                 if d.headers["X-WC-Webhook-Topic"] == "product.updated"]
+    assert update.payload["type"] == "variation"
+    assert update.resource_id == f"{parent['id']}/{variation_id}"
+    (level,) = connector.fetch_levels([update.resource_id])
+    assert level.available == update.payload["stock_quantity"]

@@ -22,11 +22,12 @@ import re
 from collections.abc import Mapping
 
 from storesync.channels.connectors.base import InvalidWebhook, Rejected, Topic, WebhookEvent
-from storesync.channels.connectors.woocommerce.mapping import when
+from storesync.channels.connectors.woocommerce.mapping import item_id, when
 
 # WooCommerce topic -> storesync topic. Core has no cancellation, refund or stock topic: a
-# cancellation or refund is an ``order.updated`` (the status says which), a sale's stock
-# change fires nothing, so the engine re-reads levels after order events.
+# cancellation or refund is an ``order.updated`` (the status says which); a stock change
+# (a sale, a restock) saves the product, so it arrives as ``product.updated`` carrying the
+# product — or the variation itself, ``type: variation`` — with its new ``stock_quantity``.
 TOPICS: dict[str, Topic] = {
     "order.created": Topic.ORDER_CREATED,
     "order.updated": Topic.ORDER_UPDATED,
@@ -84,7 +85,12 @@ def verify(*, headers: Mapping[str, str], body: bytes, secret: str) -> WebhookEv
         occurred = when(payload.get("date_modified_gmt"))
     except Rejected:  # a bad date does not make a signed event invalid
         occurred = None
+    # A variation's resource id is its inventory item id ("<parent>/<variation>"), so the
+    # engine can read its level with fetch_levels([resource_id]).
+    resource_id = (item_id(payload["parent_id"], payload["id"])
+                   if payload.get("type") == "variation" and payload.get("parent_id")
+                   else str(payload["id"]))
     return WebhookEvent(
         event_id=f"{delivery_id}:{hashlib.sha256(body).hexdigest()[:16]}", topic=topic,
         platform_topic=platform_topic, payload=payload, occurred_at=occurred,
-        resource_id=str(payload["id"]))
+        resource_id=resource_id)

@@ -126,9 +126,9 @@ def order_create(store: Store, data: Json) -> Json:
         store.orders[oid] = order
         store.refunds[oid] = []
         store.notes[oid] = []
-        if status in _REDUCES_STOCK:
+        store.emit("order.created", oid)  # woocommerce_new_order, when the order is saved
+        if status in _REDUCES_STOCK:  # then payment: wc_maybe_reduce_stock_levels
             _reduce_stock(store, order)
-        store.emit("order.created", oid)
         return order
 
 

@@ -210,12 +210,9 @@ class Store:
                 item["price"] = changes["regular_price"]
             self._stock_status(item)
             self._dates(item, created=False)
-            if "parent_id" in item:
-                parent = self.products[item["parent_id"]]
-                self._dates(parent, created=False)
-                self.emit("product.updated", parent["id"])
-            else:
-                self.emit("product.updated", item["id"])
+            # woocommerce_update_product / woocommerce_update_product_variation: the
+            # webhook carries the saved object itself, a variation for a variation.
+            self.emit("product.updated", item["id"])
             return item
 
     def delete_product(self, product_id: int) -> Json:
@@ -229,14 +226,27 @@ class Store:
             return product
 
     def change_stock(self, item: Json, delta: int) -> tuple[int, int] | None:
-        """wc_update_product_stock: only items that manage stock move; (old, new) or None."""
+        """``wc_update_product_stock``: only items that manage stock move; (old, new) or
+        None. Core then saves the product, so ``product.updated`` fires for it."""
         if not item["manage_stock"] or item["stock_quantity"] is None:
             return None
         old = item["stock_quantity"]
         item["stock_quantity"] = old + delta
         self._stock_status(item)
         self._dates(item, created=False)
+        self.emit("product.updated", item["id"])
         return old, item["stock_quantity"]
+
+    def product_payload(self, product_id: int) -> Json:
+        """``GET /products/<id>`` as a webhook builds it; for a variation's id core answers
+        the variation as a product of type ``variation`` with its ``parent_id``."""
+        with self.lock:
+            if product_id in self.products:
+                return copy.deepcopy(self.products[product_id])
+            variation = copy.deepcopy(self.variations[product_id])
+            parent = self.products[variation["parent_id"]]
+            options = ", ".join(str(a.get("option", "")) for a in variation["attributes"])
+            return {**variation, "type": "variation", "name": f"{parent['name']} - {options}"}
 
     # --- views ------------------------------------------------------------------------
 

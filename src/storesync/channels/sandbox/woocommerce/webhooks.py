@@ -111,7 +111,7 @@ class Dispatcher:
             return {"id": resource_id}
         if resource == "order":
             return order_view(self.store.view(self.store.orders[resource_id]))
-        return self.store.view(self.store.products[resource_id])
+        return self.store.product_payload(resource_id)
 
     def _headers(self, hook: Json, body: bytes) -> dict[str, str]:
         resource, event = hook["topic"].split(".", 1)
