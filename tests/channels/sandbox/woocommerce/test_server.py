@@ -245,3 +245,15 @@ def test_skus_stay_unique_across_seedings_and_writes(woo, control):
     assert len(skus) == len(set(skus)) == 6 + 6
     duplicate = control.post(f"{API}/products", auth=AUTH, json={"name": "x", "sku": skus[0]})
     assert duplicate.status_code == 400 and duplicate.json()["code"] == "product_invalid_sku"
+
+
+def test_one_delivery_per_resource_and_request(woo, control, receiver):
+    _hook(control, receiver, "product.updated")
+    pid = control.post("/_sandbox/seed", json={"products": 1, "variable_every": 0}).json()[
+        "product_ids"][0]
+    control.put(f"{API}/products/{pid}", auth=AUTH, json={"stock_quantity": 10})
+    control.post("/_sandbox/orders", json={"line_items": [
+        {"product_id": pid, "quantity": 1}, {"product_id": pid, "quantity": 2}]})
+    flush(control)
+    quantities = [json.loads(d.body)["stock_quantity"] for d in receiver.events()]
+    assert quantities == [10, 7]  # the sale's two lines saved the product twice: one event

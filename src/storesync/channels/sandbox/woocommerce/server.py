@@ -282,15 +282,16 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             self._send(_error(400, "rest_invalid_json", "Invalid JSON body passed."))
             return
-        if url.path.startswith("/_sandbox/"):
-            self._send(sandbox.handle_control(self.command, url.path, body))
-            return
-        if not url.path.startswith("/wp-json"):
-            self._send(_error(404, "rest_no_route", "Not a REST API address."))
-            return
-        request = Request(self.command, url.path.rstrip("/") or "/",
-                          dict(parse_qsl(url.query)), body, sandbox.base_url)
-        self._send(sandbox.handle_rest(request, self.headers.get("Authorization", "")))
+        with sandbox.dispatcher.request_scope():
+            if url.path.startswith("/_sandbox/"):
+                response = sandbox.handle_control(self.command, url.path, body)
+            elif url.path.startswith("/wp-json"):
+                request = Request(self.command, url.path.rstrip("/") or "/",
+                                  dict(parse_qsl(url.query)), body, sandbox.base_url)
+                response = sandbox.handle_rest(request, self.headers.get("Authorization", ""))
+            else:
+                response = _error(404, "rest_no_route", "Not a REST API address.")
+        self._send(response)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 

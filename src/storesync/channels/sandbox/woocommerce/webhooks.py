@@ -1,9 +1,8 @@
 """Webhook delivery of the simulated store, following ``WC_Webhook`` (class-wc-webhook.php).
 
 - Only ``active`` webhooks deliver; the payload is the v3 REST representation of the
-  resource, or ``{"id": ...}`` for a ``deleted`` event (``build_payload``). Core builds it
-  when the queued delivery runs, moments later; the sandbox builds it when the event
-  happens, so a delayed or reordered delivery carries the state of its own event.
+  resource, or ``{"id": ...}`` for a ``deleted`` event (``build_payload``), built after the
+  request that caused it, once per resource and request (see ``request_scope``).
 - ``deliver``: POST of the JSON body with ``X-WC-Webhook-Source`` (site URL + ``/``),
   ``-Topic``, ``-Resource``, ``-Event``, ``-Signature`` (base64 of HMAC-SHA256 of the exact
   body with the webhook's secret, ``generate_signature``), ``-ID`` and ``-Delivery-ID``.
@@ -31,6 +30,8 @@ import json
 import queue
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,7 @@ class Dispatcher:
     _idle: threading.Condition = field(default_factory=threading.Condition)
     _pending: int = 0
     _thread: threading.Thread | None = None
+    _local: threading.local = field(default_factory=threading.local)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="woo-webhooks", daemon=True)
@@ -91,7 +93,29 @@ class Dispatcher:
 
     # --- producing ------------------------------------------------------------------
 
+    @contextmanager
+    def request_scope(self) -> Iterator[None]:
+        """One HTTP request. Core queues deliveries and builds them after the request (Action
+        Scheduler), and a webhook delivers a resource once per request however many hooks
+        fire for it (``is_already_processed``): two lines of one product in a sale save it
+        twice, one ``product.updated`` goes out, with the quantity after both."""
+        self._local.emitted = []
+        try:
+            yield
+        finally:
+            emitted, self._local.emitted = self._local.emitted, None
+            for topic, resource_id in dict.fromkeys(emitted):
+                self._queue_event(topic, resource_id)
+
     def emit(self, topic: str, resource_id: int) -> None:
+        """An event happened; delivered when the current request ends (at once outside one)."""
+        emitted = getattr(self._local, "emitted", None)
+        if emitted is not None:
+            emitted.append((topic, resource_id))
+        else:
+            self._queue_event(topic, resource_id)
+
+    def _queue_event(self, topic: str, resource_id: int) -> None:
         """Queue a delivery to every active webhook subscribed to ``topic``."""
         resource, event = topic.split(".", 1)
         with self.store.lock:
@@ -109,9 +133,14 @@ class Dispatcher:
     def _payload(self, resource: str, event: str, resource_id: int) -> Json:
         if event == "deleted":
             return {"id": resource_id}
-        if resource == "order":
-            return order_view(self.store.view(self.store.orders[resource_id]))
-        return self.store.product_payload(resource_id)
+        try:
+            if resource == "order":
+                return order_view(self.store.view(self.store.orders[resource_id]))
+            return self.store.product_payload(resource_id)
+        except KeyError:
+            # Gone before the delivery was built: core sends what the endpoint answers.
+            return {"code": f"woocommerce_rest_{resource}_invalid_id",
+                    "message": "Invalid ID.", "data": {"status": 404}}
 
     def _headers(self, hook: Json, body: bytes) -> dict[str, str]:
         resource, event = hook["topic"].split(".", 1)
