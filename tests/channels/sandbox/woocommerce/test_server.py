@@ -257,3 +257,13 @@ def test_one_delivery_per_resource_and_request(woo, control, receiver):
     flush(control)
     quantities = [json.loads(d.body)["stock_quantity"] for d in receiver.events()]
     assert quantities == [10, 7]  # the sale's two lines saved the product twice: one event
+
+
+def test_the_command_refuses_a_non_loopback_address(tmp_path):
+    command = [os.path.join(os.path.dirname(sys.executable), "storesync"), "sandbox",
+               "woocommerce", "--port", str(_free_port()), "--host", "0.0.0.0"]
+    done = subprocess.run(command, env={**os.environ, "STORESYNC_DATA_DIR": str(tmp_path)},
+                          capture_output=True, timeout=60, check=False)
+    assert done.returncode != 0
+    assert b"loopback interface only" in done.stderr
+    assert b"Traceback" not in done.stderr

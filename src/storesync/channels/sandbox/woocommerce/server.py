@@ -45,6 +45,7 @@ import math
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -55,6 +56,8 @@ from storesync.channels.sandbox.woocommerce.rest import Request, Response, Rest
 from storesync.channels.sandbox.woocommerce.state import Store, StoreError
 from storesync.channels.sandbox.woocommerce.webhooks import Dispatcher, Faults
 
+LOG_LIMIT = 10_000
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 OPTIONS = ("consumer_key", "consumer_secret", "currency", "seed", "products", "rate_limit",
            "latency_ms", "store_name")
 
@@ -98,7 +101,8 @@ class Sandbox:
         self.rest = Rest(store, self.dispatcher)
         self.faults = RestFaults()
         self.lock = threading.Lock()
-        self.calls: list[tuple[str, str]] = []  # (method, path) of every REST request
+        # (method, path) of the latest REST requests; bounded for a long-running demo
+        self.calls: deque[tuple[str, str]] = deque(maxlen=LOG_LIMIT)
 
     def set_base_url(self, base_url: str) -> None:
         self.base_url = self.dispatcher.source_url = base_url
@@ -362,6 +366,10 @@ def start(*, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Running:
 
 def run(*, host: str, port: int, **options: Any) -> None:
     """Serve until interrupted (``storesync sandbox woocommerce``)."""
+    if host not in LOOPBACK:
+        # The /_sandbox switches have no auth and the keys travel in clear: loopback only.
+        raise SystemExit("the WooCommerce sandbox listens on the loopback interface only "
+                         "(--host 127.0.0.1)")
     running = start(host=host, port=port, **options)
     print(f"WooCommerce sandbox on {running.url} "
           f"(consumer key {running.sandbox.store.consumer_key})", flush=True)

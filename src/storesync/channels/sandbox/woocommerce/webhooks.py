@@ -30,6 +30,7 @@ import json
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,7 +75,8 @@ class Dispatcher:
     store: Store
     source_url: str
     faults: Faults = field(default_factory=Faults)
-    log: list[dict[str, Any]] = field(default_factory=list)  # every attempt, for /_sandbox
+    # the latest attempts, for /_sandbox/state
+    log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=10_000))
     _queue: queue.Queue[Delivery | None] = field(default_factory=queue.Queue)
     _held: list[Delivery] = field(default_factory=list)
     _idle: threading.Condition = field(default_factory=threading.Condition)
