@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from storesync.channels.connectors.base import InvalidWebhook, Topic
+from storesync.channels.connectors.base import InvalidWebhook, Rejected, Topic
 from storesync.channels.connectors.woocommerce.webhooks import SUBSCRIBED
-from tests.channels.connectors.woocommerce.conftest import WEBHOOK_SECRET
+from tests.channels.connectors.woocommerce.conftest import WEBHOOK_SECRET, connect
 from tests.channels.sandbox.woocommerce.conftest import flush
 
 API = "/wp-json/wc/v3"
@@ -156,3 +156,9 @@ def test_a_variation_sold_arrives_as_its_own_product_update(woo, control, connec
     assert update.resource_id == f"{parent['id']}/{variation_id}"
     (level,) = connector.fetch_levels([update.resource_id])
     assert level.available == update.payload["stock_quantity"]
+
+
+def test_subscribing_without_the_webhook_secret_is_refused(woo, receiver):
+    with pytest.raises(Rejected, match="webhook_secret"):
+        connect(woo, webhook_secret="").ensure_subscriptions(address=receiver.url)
+    assert receiver.received == []

@@ -1,8 +1,8 @@
 """``Connector`` for WooCommerce (REST API v3), built by ``registry.build_connector``.
 
 Credentials: ``url`` (the store's base URL: ``https://shop.example.com``, or the loopback
-sandbox), ``consumer_key``, ``consumer_secret``, and ``webhook_secret`` (the secret the
-webhooks are created with; the consumer secret when absent, as WooCommerce's admin does)
+sandbox), ``consumer_key``, ``consumer_secret``, ``webhook_secret`` (the connection's webhook
+secret, which the webhooks are created with; needed by ``ensure_subscriptions`` only)
 and, optionally, ``requests_per_s`` (the client-side request rate, default 5 per second).
 
 Stock: WooCommerce has one stock quantity per product or variation and no locations; levels
@@ -78,8 +78,7 @@ class Connector:
                                  http=http, throttle=throttle,
                                  requests_per_s=float(credentials.get("requests_per_s")
                                                       or BUCKET_RATE_PER_S))
-        self._webhook_secret = str(credentials.get("webhook_secret")
-                                   or credentials.get("consumer_secret") or "")
+        self._webhook_secret = str(credentials.get("webhook_secret") or "")
         self._currency: str | None = None
 
     # --- shop ---------------------------------------------------------------------------
@@ -358,6 +357,10 @@ class Connector:
         one core disabled after repeated failed deliveries. Core does not reset the failure
         count on re-activation, only on the next successful delivery, so the receiver must
         be healthy first."""
+        if not self._webhook_secret:
+            # Without it WooCommerce would sign with a random secret storesync cannot know,
+            # and every delivery would be refused as forged.
+            raise Rejected("credentials need the connection's webhook_secret to subscribe")
         existing = self._webhooks()
         result = []
         for topic in webhooks.SUBSCRIBED:
