@@ -175,3 +175,16 @@ def test_a_deleted_parent_fails_its_items_only(woo, control, connector):
     assert not results[0].retryable and "product_invalid_id" in results[0].error
     assert woo.sandbox.store.variations[kept["variations"][0]]["stock_quantity"] == 4
     assert simple["stock_quantity"] == 4
+
+
+def test_a_redirect_is_reported_not_followed():
+    def store(request: httpx.Request) -> httpx.Response:
+        assert request.url.host == "shop.example.com"
+        return httpx.Response(301, headers={"Location": "https://www.shop.example.com/wp-json/"})
+
+    client = WooClient(url="https://shop.example.com", consumer_key="ck_x",
+                       consumer_secret="cs_x", throttle=LocalThrottle(),
+                       http=httpx.Client(transport=httpx.MockTransport(store)))
+    with pytest.raises(Rejected, match=r"www\.shop\.example\.com") as redirected:
+        client.request("GET", "/products")
+    assert not redirected.value.retryable

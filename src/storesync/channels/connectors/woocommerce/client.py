@@ -6,7 +6,8 @@ wants OAuth 1.0a signatures instead; storesync never sends keys over plain HTTP 
 machine, so a ``http://`` store URL is refused unless it is the loopback sandbox (ADR 0013).
 
 Errors (``WP_Error`` bodies ``{"code", "message", "data": {"status"}}``): 429 ->
-``Throttled`` with ``Retry-After``; 401/403 -> ``AuthFailed``; other 4xx -> ``Rejected``
+``Throttled`` with ``Retry-After``; 401/403 -> ``AuthFailed``; a redirect and other 4xx ->
+``Rejected``
 (e.g. 413 ``woocommerce_rest_request_entity_too_large``); 5xx, timeouts, connection errors
 and bodies that are not JSON -> retryable ``ChannelError``.
 
@@ -117,6 +118,12 @@ class WooClient:
         if status in (401, 403):
             raise AuthFailed(f"WooCommerce refused the keys: {_message(response)}",
                              status=status)
+        if 300 <= status < 400:
+            # Not followed: Basic auth must not travel to wherever a redirect points, and a
+            # POST would turn into a GET. Usually www vs bare domain, or http vs https.
+            raise Rejected(f"WooCommerce redirected {method} {urlsplit(url).path} to "
+                           f"{response.headers.get('Location', '?')}: use that address as "
+                           "the store URL", status=status)
         if 400 <= status < 500:
             raise Rejected(f"WooCommerce refused {method} {urlsplit(url).path}: "
                            f"{_message(response)}", status=status)

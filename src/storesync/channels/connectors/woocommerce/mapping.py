@@ -6,7 +6,8 @@ currency (``core.money`` turns them into minor units), dates ``*_gmt`` without a
 
 Inventory item ids: a simple product's stock is addressed by its id (``"123"``), a
 variation's by its parent and its own id (``"123/456"``), because the stock endpoints of a
-variation live under its parent (``/products/<id>/variations/batch``).
+variation live under its parent (``/products/<id>/variations/batch``); a variation whose
+stock the parent manages (``manage_stock: "parent"``) is addressed as its parent.
 
 Refunds: the v3 refund object lists its lines with negative quantities and the original
 order line in the ``_refunded_item_id`` meta (reference example); whether items went back to
@@ -95,8 +96,12 @@ def product_from(product: Json, variations: Sequence[Json], currency: str) -> Ch
     """One product; a variable product carries one variant per variation."""
     attributes = product.get("attributes") or []
     if product.get("type") == "variable":
+        # A variation whose stock the parent manages (manage_stock "parent") shares the
+        # parent's quantity: its inventory item is the parent product.
         variants = tuple(_variant(
-            v, currency, inventory_item_id=item_id(product["id"], v["id"]),
+            v, currency, inventory_item_id=(
+                item_id(product["id"]) if v.get("manage_stock") == "parent"
+                else item_id(product["id"], v["id"])),
             title=" / ".join(str(a.get("option", "")) for a in v.get("attributes") or []),
             options=tuple(str(a.get("option", "")) for a in v.get("attributes") or []))
             for v in variations)
