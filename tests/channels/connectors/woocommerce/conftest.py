@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from storesync.channels.connectors.registry import build_connector
@@ -29,5 +31,7 @@ def connect(woo: Running, **overrides: str) -> Connector:
 
 
 @pytest.fixture
-def connector(woo: Running) -> Connector:
-    return connect(woo)
+def connector(woo: Running) -> Iterator[Connector]:
+    built = connect(woo)
+    yield built
+    built.close()

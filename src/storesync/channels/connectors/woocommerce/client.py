@@ -91,10 +91,16 @@ class WooClient:
             raise AuthFailed("consumer_key and consumer_secret are required")
         self.base_url = url.rstrip("/")
         self._auth = httpx.BasicAuth(consumer_key, consumer_secret)
+        self._owns_http = http is None
         self._http = http or httpx.Client(timeout=TIMEOUT)
         self._throttle = throttle
         self._bucket = f"woocommerce:{self.base_url}"
         self._rate = max(0.1, requests_per_s)
+
+    def close(self) -> None:
+        """Close the HTTP client if this object made it (a shared one is the caller's)."""
+        if self._owns_http:
+            self._http.close()
 
     def _send(self, method: str, url: str, *, params: dict[str, Any] | None = None,
               body: Any = None, auth: bool = True) -> httpx.Response:

@@ -81,6 +81,10 @@ class Connector:
         self._webhook_secret = str(credentials.get("webhook_secret") or "")
         self._currency: str | None = None
 
+    def close(self) -> None:
+        """Release the connection pool this connector opened (none when ``http`` was given)."""
+        self._client.close()
+
     # --- shop ---------------------------------------------------------------------------
 
     def _store_currency(self) -> str:
