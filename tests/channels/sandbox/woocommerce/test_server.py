@@ -267,3 +267,35 @@ def test_the_command_refuses_a_non_loopback_address(tmp_path):
     assert done.returncode != 0
     assert b"loopback interface only" in done.stderr
     assert b"Traceback" not in done.stderr
+
+
+def test_rate_limit_and_latency_options_apply_from_the_start():
+    running = start(consumer_key=KEY, consumer_secret=SECRET, rate_limit=1, latency_ms=50)
+    try:
+        with httpx.Client(base_url=running.url, auth=AUTH, timeout=10) as client:
+            started = time.monotonic()
+            answers = [client.get(f"{API}/products").status_code for _ in range(3)]
+            assert time.monotonic() - started >= 0.15
+        assert answers[0] == 200 and 429 in answers
+    finally:
+        running.stop()
+
+
+def test_orders_filter_on_creation_and_on_change(woo, control):
+    pid = control.post("/_sandbox/seed", json={"products": 1, "variable_every": 0}).json()[
+        "product_ids"][0]
+    early = control.post("/_sandbox/orders", json={"line_items": [{"product_id": pid}],
+                                                   "status": "pending"}).json()
+    control.post("/_sandbox/clock", json={"advance_s": 60})
+    late = control.post("/_sandbox/orders", json={"line_items": [{"product_id": pid}],
+                                                  "status": "pending"}).json()
+    control.put(f"{API}/orders/{early['id']}", auth=AUTH, json={"status": "on-hold"})
+
+    def ids(**params):
+        answer = control.get(f"{API}/orders", params=params, auth=AUTH)
+        return sorted(o["id"] for o in answer.json())
+
+    assert ids(after=early["date_created_gmt"]) == [late["id"]]
+    assert ids(modified_after=early["date_created_gmt"]) == sorted([early["id"], late["id"]])
+    assert ids(before=late["date_created_gmt"]) == [early["id"]]
+    assert ids(status="on-hold") == [early["id"]]
