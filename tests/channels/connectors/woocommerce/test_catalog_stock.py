@@ -112,7 +112,7 @@ def test_a_batch_over_100_is_refused_by_the_platform(woo, control, connector):
 def test_429_surfaces_as_throttled_with_retry_after(woo, control, connector):
     ids = control.post("/_sandbox/seed", json={"products": 1, "variable_every": 0}).json()[
         "product_ids"]
-    control.post("/_sandbox/faults", json={"rate_limit": 1})
+    control.post("/_sandbox/faults", json={"rate_limit": 0.2})
     control.get("/wp-json/wc/v3/products", auth=("x", "y"))  # spends the only token
     with pytest.raises(Throttled) as throttled:
         connector.push_quantities([QuantityUpdate(str(ids[0]), "default", 2)])

@@ -90,7 +90,7 @@ def test_same_seed_same_catalog():
 
 
 def test_rate_limit_answers_429_with_retry_after(woo, control):
-    control.post("/_sandbox/faults", json={"rate_limit": 2})
+    control.post("/_sandbox/faults", json={"rate_limit": 0.5})
     statuses = [control.get(f"{API}/products", auth=AUTH) for _ in range(4)]
     limited = [r for r in statuses if r.status_code == 429]
     assert limited and int(limited[0].headers["Retry-After"]) >= 1
@@ -270,7 +270,7 @@ def test_the_command_refuses_a_non_loopback_address(tmp_path):
 
 
 def test_rate_limit_and_latency_options_apply_from_the_start():
-    running = start(consumer_key=KEY, consumer_secret=SECRET, rate_limit=1, latency_ms=50)
+    running = start(consumer_key=KEY, consumer_secret=SECRET, rate_limit=0.5, latency_ms=50)
     try:
         with httpx.Client(base_url=running.url, auth=AUTH, timeout=10) as client:
             started = time.monotonic()

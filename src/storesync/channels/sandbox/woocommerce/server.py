@@ -152,7 +152,8 @@ class Sandbox:
             if rate <= 0:
                 return 0
             now = time.monotonic()
-            self.faults.tokens = min(rate, self.faults.tokens
+            # A bucket of max(1, N): below one request a second, one at a time.
+            self.faults.tokens = min(max(1.0, rate), self.faults.tokens
                                      + (now - self.faults.refilled_at) * rate)
             self.faults.refilled_at = now
             if self.faults.tokens >= 1:
@@ -240,7 +241,7 @@ class Sandbox:
                 malformed_count=int(spec.get("malformed_count", 0)),
                 latency_ms=int(spec.get("latency_ms", 0)),
                 rate_limit=float(spec.get("rate_limit", 0)),
-                tokens=float(spec.get("rate_limit", 0)))
+                tokens=max(1.0, float(spec.get("rate_limit", 0))))
         self.dispatcher.faults = Faults(drop=int(spec.get("webhook_drop", 0)),
                                         duplicate=int(spec.get("webhook_duplicate", 0)),
                                         reorder=bool(spec.get("webhook_reorder", False)))
