@@ -1,16 +1,23 @@
-"""Writes for channel connections."""
+"""Writes for channel connections: create (after checking the credentials), location
+mappings, and the sync bookkeeping the engine keeps on each connection."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from storesync.channels.models import Connection, Platform
-from storesync.core.errors import Conflict, ValidationError
+from storesync.channels.connectors.base import AuthFailed, ChannelError, Connector
+from storesync.channels.connectors.registry import build_connector
+from storesync.channels.models import Connection, LocationMapping, Platform
+from storesync.core.errors import Conflict, NotFound, ValidationError
 from storesync.core.tenancy import workspace_scope
+from storesync.inventory.models import Location
 from storesync.security import audit
 
 
@@ -55,3 +62,84 @@ def connection_create(
 def connection_credentials(connection: Connection) -> dict[str, Any]:
     """The decrypted credentials, for the connector only."""
     return dict(json.loads(connection.credentials or "{}"))
+
+
+def connector_for(connection: Connection) -> Connector:
+    """The platform's connector for this connection, with its decrypted credentials."""
+    return build_connector(connection.platform, credentials=connection_credentials(connection))
+
+
+def connection_add(*, workspace_id: uuid.UUID, platform: str, name: str,
+                   credentials: dict[str, Any], webhook_secret: str, actor: audit.Actor,
+                   verify: bool = True) -> Connection:
+    """Check the credentials with the platform (unless ``verify`` is False), then store the
+    connection. Refused credentials raise ValidationError naming ``credentials``; nothing is
+    stored."""
+    if platform not in Platform.values:
+        raise ValidationError(f"platform is one of {', '.join(Platform.values)}", field="platform")
+    if verify:
+        try:
+            connector = build_connector(platform, credentials=credentials)
+        except LookupError:
+            raise ValidationError(f"no connector for {platform} yet", field="platform") from None
+        try:
+            connector.verify_credentials()
+        except AuthFailed as exc:
+            raise ValidationError(f"the platform refused the credentials: {exc.message}",
+                                  field="credentials") from None
+        except ChannelError as exc:
+            raise ValidationError(f"could not reach the platform: {exc.message}",
+                                  field="credentials") from None
+    return connection_create(workspace_id=workspace_id, platform=platform, name=name,
+                             credentials=credentials, webhook_secret=webhook_secret,
+                             actor=actor)
+
+
+def location_mapping_add(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
+                         channel_location_id: str, location_id: uuid.UUID) -> LocationMapping:
+    """Let a hub location's stock feed a channel location (several may feed one)."""
+    if not channel_location_id.strip():
+        raise ValidationError("the channel's location id", field="channel_location_id")
+    with workspace_scope(workspace_id), transaction.atomic():
+        if not Connection.objects.filter(id=connection_id).exists():
+            raise NotFound("no such connection")
+        if not Location.objects.filter(id=location_id).exists():
+            raise NotFound("no such location")
+        mapping, _ = LocationMapping.objects.get_or_create(
+            workspace_id=workspace_id, connection_id=connection_id,
+            channel_location_id=channel_location_id.strip(), location_id=location_id)
+        return mapping
+
+
+def dispatch_lease_take(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
+                        lease_s: float, token: str) -> bool:
+    """Take (or renew, with the same token) the connection's dispatch lease. False: another
+    dispatcher holds a lease that has not expired."""
+    now = timezone.now()
+    with workspace_scope(workspace_id), transaction.atomic():
+        return bool(Connection.objects.filter(
+            Q(id=connection_id) & (Q(dispatch_lease_until__isnull=True)
+                                   | Q(dispatch_lease_until__lt=now)
+                                   | Q(dispatch_lease_token=token))
+        ).update(dispatch_lease_until=now + timedelta(seconds=lease_s),
+                 dispatch_lease_token=token))
+
+
+def dispatch_lease_release(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
+                           token: str) -> None:
+    with workspace_scope(workspace_id), transaction.atomic():
+        Connection.objects.filter(id=connection_id, dispatch_lease_token=token).update(
+            dispatch_lease_until=None, dispatch_lease_token="")
+
+
+def connection_record_sync(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
+                           error: str = "", throttled_until: datetime | None = None) -> None:
+    """Health bookkeeping after talking to the platform: success clears the last error."""
+    now = timezone.now()
+    changes: dict[str, object] = {"throttled_until": throttled_until}
+    if error:
+        changes.update(last_error=error[:500], last_error_at=now)
+    elif throttled_until is None:
+        changes.update(last_synced_at=now, last_error="")
+    with workspace_scope(workspace_id), transaction.atomic():
+        Connection.objects.filter(id=connection_id).update(**changes)
