@@ -240,9 +240,10 @@ def test_a_push_interrupted_before_it_is_recorded_stays_pending(channel, monkeyp
     def killed(**kwargs):
         raise WorkerKilled
 
-    with monkeypatch.context() as patch, pytest.raises(WorkerKilled):
+    with monkeypatch.context() as patch:
         patch.setattr(outbox, "outbox_mark_done", killed)
-        _drain(channel)
+        with pytest.raises(WorkerKilled):
+            _drain(channel)
     assert _shown(channel, M) == 3
     assert len(_rows(channel, state=OutboxState.PENDING)) == 1
 

@@ -1,0 +1,97 @@
+"""Connecting a shop from the command line, and the connections' health over the API."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from storesync.channels.connectors import registry
+from storesync.channels.models import Connection
+from storesync.channels.services import connection_credentials
+from storesync.core.tenancy import workspace_scope
+from tests.channels import fake_platform
+
+TOKEN = "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"
+SECRET = "whsec-cli-0123456789abcdef"
+
+
+def _connections(ws):
+    with workspace_scope(ws):
+        return list(Connection.objects.order_by("name"))
+
+
+def test_connection_add_shopify_without_verifying_prints_the_id_last(workspace, capsys):
+    call_command("connection", "add", "shopify", "--workspace", "acme", "--name", "Main shop",
+                 "--shop", "acme-test.myshopify.com", "--access-token", TOKEN,
+                 "--webhook-secret", SECRET, "--no-verify")
+    out = capsys.readouterr().out
+    [connection] = _connections(workspace.workspace.id)
+    assert out.strip().splitlines()[-1] == str(connection.id)
+    assert TOKEN not in out and SECRET not in out
+    assert connection.platform == "shopify" and connection.name == "Main shop"
+    assert connection_credentials(connection) == {"shop": "acme-test.myshopify.com",
+                                                  "access_token": TOKEN}
+
+    call_command("connection", "add", "woocommerce", "--workspace", "acme", "--name", "Woo",
+                 "--url", "https://woo.example.com", "--consumer-key", "ck_test",
+                 "--consumer-secret", "cs_test", "--webhook-secret", SECRET, "--no-verify")
+    capsys.readouterr()
+    call_command("connection", "list", "--workspace", "acme")
+    listing = capsys.readouterr().out
+    assert "Main shop" in listing and "Woo" in listing and "last sync never" in listing
+    assert "cs_test" not in listing and TOKEN not in listing
+
+
+def test_connection_add_verifies_the_credentials_and_stores_nothing_when_refused(
+        workspace, monkeypatch, capsys):
+    monkeypatch.setitem(registry.MODULES, "shopify", "tests.channels.fake_platform")
+    state = fake_platform.PlatformState(shop="acme-test.myshopify.com", token=TOKEN)
+    monkeypatch.setitem(fake_platform.SHOPS, state.shop, state)
+    args = ["connection", "add", "shopify", "--workspace", "acme", "--name", "Main shop",
+            "--shop", state.shop, "--webhook-secret", SECRET]
+    with pytest.raises(CommandError, match="refused the credentials"):
+        call_command(*args, "--access-token", "shpat_wrong")
+    assert _connections(workspace.workspace.id) == []
+
+    call_command(*args, "--access-token", TOKEN)
+    assert [name for name, _ in state.calls] == ["verify_credentials"] * 2  # one per try
+    assert len(_connections(workspace.workspace.id)) == 1
+
+
+def test_connection_add_bad_input_is_one_clear_error(workspace):
+    with pytest.raises(CommandError, match="webhook_secret"):
+        call_command("connection", "add", "shopify", "--workspace", "acme", "--name", "x",
+                     "--shop", "a.myshopify.com", "--access-token", TOKEN,
+                     "--webhook-secret", "short", "--no-verify")
+    with pytest.raises(CommandError, match="no workspace"):
+        call_command("connection", "list", "--workspace", "nope")
+    assert _connections(workspace.workspace.id) == []
+
+
+def test_connections_api_shows_health_and_keeps_workspaces_apart(channel, owner_api, other_api,
+                                                                 viewer_api):
+    listed = owner_api.get("/api/v1/connections")
+    assert listed.status_code == 200
+    [health] = listed.json()
+    assert health["id"] == str(channel.connection.id) and health["pending"] == 0
+    assert health["last_synced_at"] is None and health["throttled_until"] is None
+    assert "credentials" not in health and "webhook_secret" not in health
+    path = f"/api/v1/connections/{channel.connection.id}"
+    assert owner_api.get(path).json()["name"] == "test shop"
+    assert other_api.get(path).status_code == 404
+    assert other_api.get("/api/v1/connections").json() == []
+    assert other_api.post(path + "/dead-letters/replay").status_code == 404
+    assert viewer_api.post(path + "/dead-letters/replay").status_code == 403
+    assert owner_api.get("/api/v1/connections/not-an-id").status_code == 404
+
+
+def test_metrics_report_the_outbox(channel, client):
+    from storesync.inventory.services import stock_receive
+    from tests.channels.conftest import ACTOR
+
+    stock_receive(workspace_id=channel.workspace_id, variant_id=channel.variants["KURTA-M"].id,
+                  location_id=channel.main.id, quantity=2, actor=ACTOR)
+    text = client.get("/metrics").content.decode()
+    assert "storesync_outbox_pending 1.0" in text
+    assert "storesync_outbox_dead_letters 0.0" in text
