@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,6 +53,7 @@ class PlatformState:
     # Sold on the channel between storesync's read and its push: applied before a push.
     sell_before_push: dict[tuple[str, str], int] = field(default_factory=dict)
     order_pages: list[list[ChannelOrder]] = field(default_factory=list)
+    push_delay_s: float = 0.0  # a slow platform, to overlap two dispatchers
 
     def pushes(self) -> list[list[QuantityUpdate]]:
         return [list(args) for name, args in self.calls if name == "push_quantities"]
@@ -105,6 +107,7 @@ class Connector:
         self.state.calls.append(("push_quantities", tuple(updates)))
         self._check()
         assert len(updates) <= self.max_quantity_batch, "batch above the platform's maximum"
+        time.sleep(self.state.push_delay_s)
         if self.state.push_errors:
             raise self.state.push_errors.pop(0)
         if self.state.outage is not None:

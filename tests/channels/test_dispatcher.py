@@ -3,6 +3,7 @@ quantity the hub can really sell; failures back off, then park as dead letters t
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -261,3 +262,52 @@ def test_one_dispatcher_per_connection_and_a_dead_ones_lease_expires(channel):
         Connection.objects.filter(id=cid).update(
             dispatch_lease_until=timezone.now() - timedelta(seconds=1))
     assert not _drain(channel).skipped and _shown(channel, M) == 3
+
+
+@pytest.mark.django_db(transaction=True)  # two threads, two database connections
+def test_two_workers_draining_one_connection_push_once(channel):
+    from django.conf import settings
+    from django.db import connections
+
+    settings.HUEY.immediate = False  # the drain job the change enqueues is not run here
+    try:
+        _receive(channel, M, 3)
+    finally:
+        settings.HUEY.flush()
+        settings.HUEY.immediate = True
+    channel.platform.push_delay_s = 0.3
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=5)
+            reports.append(_drain(channel))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(r.skipped for r in reports) == [False, True]
+    assert len(channel.platform.pushes()) == 1 and _shown(channel, M) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_stock_change_enqueues_the_drain_which_pushes(channel):
+    from django.conf import settings
+
+    huey = settings.HUEY
+    huey.immediate = False
+    huey.flush()
+    try:
+        _receive(channel, M, 4)
+        assert channel.platform.pushes() == []  # nothing is sent inside the transaction
+        assert huey.pending_count() == 1
+        huey.execute(huey.dequeue())  # what a worker does
+    finally:
+        huey.flush()
+        huey.immediate = True
+    assert _shown(channel, M) == 4 and not _rows(channel, state=OutboxState.PENDING)
