@@ -72,11 +72,18 @@ def reconcile_connection_orders(workspace_id: str, connection_id: str) -> None:
 @db_periodic_task(crontab(minute="*/15"))
 def reconcile_all_orders() -> int:
     """Every 15 minutes: poll every connection whose platform has a connector."""
-    from storesync.channels.connectors.registry import MODULES
+    from storesync.channels.connectors.registry import MODULES, connector_class
     from storesync.channels.models import Connection
 
+    platforms = []
+    for platform in MODULES:
+        try:
+            connector_class(platform)
+        except (LookupError, ImportError):
+            continue
+        platforms.append(platform)
     with system_scope():
-        connections = list(Connection.objects.filter(platform__in=list(MODULES))
+        connections = list(Connection.objects.filter(platform__in=platforms)
                            .values_list("workspace_id", "id"))
     for workspace_id, connection_id in connections:
         reconcile_connection_orders(str(workspace_id), str(connection_id))

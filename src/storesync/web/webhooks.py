@@ -19,6 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from storesync.channels.connectors.base import InvalidWebhook
 from storesync.channels.inbox import inbox_receive
+from storesync.channels.models import Platform
 from storesync.core.errors import NotFound
 from storesync.web import metrics
 
@@ -46,7 +47,8 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def receive(request: HttpRequest, platform: str, connection_id: str) -> HttpResponse:
-    label = platform if platform.isalnum() and len(platform) <= 20 else "other"
+    # Labels only from the known set: a URL must not mint new time series.
+    label = platform if platform in Platform.values else "other"
     try:
         body = request.body
     except RawPostDataException:  # pragma: no cover - nothing reads the stream before us
