@@ -131,3 +131,11 @@ def test_ping_is_acknowledged_without_storing(channel):
     response = _post(channel, json.dumps({"id": 0}).encode(), topic="ping", event_id="p-1")
     assert response.status_code == 200 and response.json()["outcome"] == "ping"
     assert _events() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_uninstall_shows_on_the_connection_health(channel, queued, owner_api):
+    assert _post(channel, b'{"id": 1}', topic="app.uninstalled").status_code == 200
+    queued.execute(queued.dequeue())
+    health = owner_api.get(f"/api/v1/connections/{channel.connection.id}").json()
+    assert "uninstalled" in health["last_error"]

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from storesync.channels.connectors.base import Topic
 from storesync.channels.models import Connection, InboxEvent, InboxState
-from storesync.channels.services import connector_for
+from storesync.channels.services import connection_record_sync, connector_for
 from storesync.core.errors import NotFound
 from storesync.core.logs import get_logger
 from storesync.core.tenancy import system_scope, workspace_scope
@@ -93,7 +93,8 @@ def _enqueue_process(workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> None:
 
 def inbox_process(*, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> InboxState | None:
     """Act on a stored event once: order topics start a reconciliation of the connection;
-    privacy topics are held for the privacy engine; the rest are recorded. Returns the new
+    an uninstall shows on the connection's health; privacy topics are held for the privacy
+    engine; the rest are recorded. Returns the new
     state (None if the event is gone or was already handled)."""
     with workspace_scope(workspace_id), transaction.atomic():
         event = (InboxEvent.objects.select_for_update()
@@ -104,9 +105,13 @@ def inbox_process(*, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> InboxState
         state = InboxState.HELD if topic in PRIVACY_TOPICS else InboxState.PROCESSED
         InboxEvent.objects.filter(id=event.id).update(
             state=state, attempts=event.attempts + 1, processed_at=timezone.now())
+        connection_id = event.connection_id
         if topic in ORDER_TOPICS:
-            connection_id = event.connection_id
             transaction.on_commit(lambda: _enqueue_reconcile(workspace_id, connection_id))
+        elif topic == Topic.APP_UNINSTALLED:
+            # Every push will now fail as AuthFailed; say why on the connection's health.
+            connection_record_sync(workspace_id=workspace_id, connection_id=connection_id,
+                                   error="the app was uninstalled from the shop")
     log.info("webhook_processed", inbox_id=str(inbox_id), topic=topic, state=state.value)
     return state
 

@@ -23,8 +23,11 @@ from storesync.catalog.listings import listings_active_for_variants
 from storesync.channels.models import Connection, OutboxItem, OutboxState
 from storesync.core.errors import NotFound
 from storesync.core.ids import parse_id
+from storesync.core.logs import get_logger
 from storesync.core.tenancy import workspace_scope
 from storesync.security import audit
+
+log = get_logger(__name__)
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_S = 2.0
@@ -147,4 +150,6 @@ def dead_letter_replay(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | st
 
         if revived:
             transaction.on_commit(enqueue)
+    log.info("dead_letters_replayed", connection_id=str(cid), rows=revived,
+             actor_type=actor.type, actor_id=actor.id)
     return revived
