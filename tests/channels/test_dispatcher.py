@@ -311,3 +311,29 @@ def test_a_committed_stock_change_enqueues_the_drain_which_pushes(channel):
         huey.flush()
         huey.immediate = True
     assert _shown(channel, M) == 4 and not _rows(channel, state=OutboxState.PENDING)
+
+
+def test_pushed_rows_are_purged_after_a_week_and_dead_letters_kept(channel):
+    _receive(channel, M, 1)
+    _drain(channel)
+    _receive(channel, L, 1)
+    channel.platform.push_errors.append(AuthFailed("revoked", status=401))
+    _drain(channel)
+    assert outbox.outbox_purge_done() == 0  # pushed just now
+    with workspace_scope(channel.workspace_id):
+        OutboxItem.objects.filter(state=OutboxState.DONE).update(
+            done_at=timezone.now() - timedelta(days=8))
+    assert outbox.outbox_purge_done() == 1
+    assert [r.state for r in _rows(channel)] == [OutboxState.DEAD]
+
+
+def test_a_platform_without_a_connector_shows_on_the_health(channel, monkeypatch):
+    from storesync.channels.connectors import registry
+
+    monkeypatch.delitem(registry.MODULES, "ebay")
+    _receive(channel, M, 1)
+    report = _drain(channel)
+    assert report.errors and _rows(channel, state=OutboxState.PENDING)
+    health = connection_health(workspace_id=channel.workspace_id,
+                               connection_id=channel.connection.id)
+    assert "no connector" in health.last_error

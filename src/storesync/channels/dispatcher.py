@@ -64,15 +64,24 @@ def drain_connection(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
                      connector: Connector | None = None) -> DrainReport:
     """Push every due listing of this connection; see the module docstring. Returns
     ``skipped`` when another dispatcher holds the connection."""
+    with workspace_scope(workspace_id):
+        connection = Connection.objects.filter(id=connection_id).first()
+    if connection is None:
+        return DrainReport()  # deleted: its outbox went with it
     token = uuid.uuid4().hex
     if not dispatch_lease_take(workspace_id=workspace_id, connection_id=connection_id,
                                lease_s=LEASE_S, token=token):
         return DrainReport(skipped=True)
     report = DrainReport()
     try:
-        with workspace_scope(workspace_id):
-            connection = Connection.objects.get(id=connection_id)
-        connector = connector or connector_for(connection)
+        if connector is None:
+            try:
+                connector = connector_for(connection)
+            except LookupError as exc:  # a platform whose package is not installed
+                connection_record_sync(workspace_id=workspace_id, connection_id=connection_id,
+                                       error=str(exc))
+                report.errors.append(str(exc))
+                return report
         for _ in range(MAX_ROUNDS):
             if connection.throttled_until and connection.throttled_until > timezone.now():
                 report.throttled_until = connection.throttled_until

@@ -24,7 +24,7 @@ from storesync.channels.models import Connection, OutboxItem, OutboxState
 from storesync.core.errors import NotFound
 from storesync.core.ids import parse_id
 from storesync.core.logs import get_logger
-from storesync.core.tenancy import workspace_scope
+from storesync.core.tenancy import system_scope, workspace_scope
 from storesync.security import audit
 
 log = get_logger(__name__)
@@ -153,3 +153,16 @@ def dead_letter_replay(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | st
     log.info("dead_letters_replayed", connection_id=str(cid), rows=revived,
              actor_type=actor.type, actor_id=actor.id)
     return revived
+
+
+DONE_RETENTION = timedelta(days=7)
+
+
+def outbox_purge_done(*, older_than: timedelta = DONE_RETENTION) -> int:
+    """Delete rows pushed more than ``older_than`` ago, in every workspace (they only explain
+    recent pushes; dead letters are kept until replayed). Returns how many were deleted."""
+    cutoff = timezone.now() - older_than
+    with system_scope(), transaction.atomic():
+        deleted, _ = OutboxItem.objects.filter(state=OutboxState.DONE,
+                                               done_at__lt=cutoff).delete()
+    return deleted

@@ -9,7 +9,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
-from storesync.channels import dispatcher, inbox, reconcile
+from storesync.channels import dispatcher, inbox, outbox, reconcile
 from storesync.channels.models import OutboxItem, OutboxState
 from storesync.core.logs import get_logger
 from storesync.core.tenancy import system_scope
@@ -88,3 +88,9 @@ def reconcile_all_orders() -> int:
     for workspace_id, connection_id in connections:
         reconcile_connection_orders(str(workspace_id), str(connection_id))
     return len(connections)
+
+
+@db_periodic_task(crontab(hour="4", minute="41"))
+def purge_pushed_outbox_rows() -> int:
+    """Daily: forget outbox rows pushed more than a week ago."""
+    return outbox.outbox_purge_done()
