@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from storesync.api.v1 import api
+from storesync.channels.services import connection_create
+from storesync.security.audit import Actor
 from tests.conftest import CUSTOMER
 
 # A valid body for every write that takes an id, so a 404 means "not yours", not "bad body".
@@ -13,6 +15,7 @@ SAMPLE_BODIES = {
     ("patch", "/api/v1/products/{product_id}"): {"title": "Mallory"},
     ("post", "/api/v1/orders/{order_id}/cancel"): {"reason": "Mallory"},
     ("post", "/api/v1/orders/{order_id}/fulfil"): None,
+    ("post", "/api/v1/connections/{connection_id}/dead-letters/replay"): None,
 }
 
 
@@ -23,7 +26,7 @@ def _operations():
             yield path, method
 
 
-def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
+def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other_workspace):
     theirs = other_api.post("/api/v1/customers", CUSTOMER).json()
     product = other_api.post("/api/v1/products", {"title": "Theirs", "variants": [
         {"sku": "THEIRS-1", "price": "10.00"}]}).json()
@@ -34,7 +37,11 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
         "lines": [{"sku": "THEIRS-1", "quantity": 1}],
         "shipping_address": {"name": "Asha", "line1": "x", "city": "Pune",
                              "province_code": "MH"}}).json()
-    ids = {"customer_id": theirs["id"], "product_id": product["id"], "order_id": order["id"]}
+    connection = connection_create(
+        workspace_id=other_workspace.workspace.id, platform="shopify", name="theirs",
+        credentials={}, webhook_secret="0123456789abcdef", actor=Actor.system("test"))
+    ids = {"customer_id": theirs["id"], "product_id": product["id"], "order_id": order["id"],
+           "connection_id": str(connection.id)}
     checked = 0
     for path, method in _operations():
         params = re.findall(r"{(\w+)}", path)
