@@ -16,6 +16,11 @@ SAMPLE_BODIES = {
     ("post", "/api/v1/orders/{order_id}/cancel"): {"reason": "Mallory"},
     ("post", "/api/v1/orders/{order_id}/fulfil"): None,
     ("post", "/api/v1/connections/{connection_id}/dead-letters/replay"): None,
+    ("post", "/api/v1/connections/{connection_id}/listings"): {
+        "variant_id": "0190c3c4-0000-7000-8000-000000000001", "external_product_id": "p",
+        "external_variant_id": "v", "inventory_item_id": "i"},
+    ("post", "/api/v1/connections/{connection_id}/location-mappings"): {
+        "channel_location_id": "loc", "location_id": "0190c3c4-0000-7000-8000-000000000002"},
 }
 
 

@@ -95,3 +95,43 @@ def test_metrics_report_the_outbox(channel, client):
     text = client.get("/metrics").content.decode()
     assert "storesync_outbox_pending 1.0" in text
     assert "storesync_outbox_dead_letters 0.0" in text
+
+
+def test_listing_a_variant_over_the_api_pushes_its_quantity(channel, owner_api, viewer_api):
+    from storesync.channels.dispatcher import drain_connection
+    from storesync.inventory.services import stock_receive
+    from tests.channels.conftest import ACTOR
+
+    ws = channel.workspace_id
+    with workspace_scope(ws):
+        channel.listings["KURTA-M"].delete()  # list it again, through the API
+    m = channel.variants["KURTA-M"]
+    stock_receive(workspace_id=ws, variant_id=m.id, location_id=channel.main.id, quantity=6,
+                  actor=ACTOR)
+    path = f"/api/v1/connections/{channel.connection.id}"
+    body = {"variant_id": str(m.id), "external_product_id": "p-9",
+            "external_variant_id": "v-9", "inventory_item_id": "item-9",
+            "channel_location_id": "loc-1", "price_override": "799.00", "safety_buffer": 1}
+    assert viewer_api.post(path + "/listings", body).status_code == 403
+    created = owner_api.post(path + "/listings", body)
+    assert created.status_code == 201, created.content
+    listing = created.json()
+    assert (listing["sku"], listing["price_override"], listing["status"]) == (
+        "KURTA-M", "799.00", "active")
+    again = owner_api.post(path + "/listings", {**body, "external_variant_id": "v-10"})
+    assert again.status_code == 409 and again.json()["error"]["field"] == "variant_id"
+    bad = owner_api.post(path + "/listings", {**body, "status": "hidden"})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "status"
+
+    drain_connection(workspace_id=ws, connection_id=channel.connection.id)
+    assert channel.platform.levels[("item-9", "loc-1")] == 5  # 6 available - 1 held back
+    listed = owner_api.get(path + "/listings").json()
+    assert {row["sku"]: row["last_channel_quantity"] for row in listed}["KURTA-M"] == 5
+
+    mapping = owner_api.post(path + "/location-mappings",
+                             {"channel_location_id": "loc-1", "location_id": str(channel.store.id)})
+    assert mapping.status_code == 201
+    stock_receive(workspace_id=ws, variant_id=m.id, location_id=channel.main.id, quantity=1,
+                  actor=ACTOR)
+    drain_connection(workspace_id=ws, connection_id=channel.connection.id)
+    assert channel.platform.levels[("item-9", "loc-1")] == 0  # only the (empty) store feeds it

@@ -57,11 +57,11 @@ def listing_create(*, workspace_id: uuid.UUID, data: ListingInput,
     connection_model = Listing._meta.get_field("connection").related_model
     try:
         with workspace_scope(workspace_id), transaction.atomic():
-            if not Variant.objects.filter(id=data.variant_id).exists():
-                raise NotFound("no such variant")
             if not connection_model._default_manager.filter(
                     id=data.connection_id).exists():
                 raise NotFound("no such connection")
+            if not Variant.objects.filter(id=data.variant_id).exists():
+                raise NotFound("no such variant")
             if Listing.objects.filter(connection_id=data.connection_id,
                                       variant_id=data.variant_id).exists():
                 raise Conflict("this variant is already listed on this connection",
@@ -122,8 +122,11 @@ def listings_by_ids(*, workspace_id: uuid.UUID,
                 Listing.objects.filter(id__in=list(listing_ids)).select_related("variant")}
 
 
-def listings_of_connection(*, workspace_id: uuid.UUID,
-                           connection_id: uuid.UUID) -> list[Listing]:
+def listings_of_connection(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
+                           listing_id: uuid.UUID | None = None) -> list[Listing]:
+    """The connection's listings (or the one named) with their variants, oldest first."""
     with workspace_scope(workspace_id):
-        return list(Listing.objects.filter(connection_id=connection_id)
-                    .select_related("variant").order_by("id"))
+        queryset = Listing.objects.filter(connection_id=connection_id)
+        if listing_id is not None:
+            queryset = queryset.filter(id=listing_id)
+        return list(queryset.select_related("variant").order_by("id"))

@@ -12,9 +12,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from storesync.catalog.listings import ListingInput, listing_create
+from storesync.catalog.models import Listing, ListingStatus
 from storesync.channels.connectors.base import AuthFailed, ChannelError, Connector
 from storesync.channels.connectors.registry import build_connector
-from storesync.channels.models import Connection, LocationMapping, Platform
+from storesync.channels.models import Connection, LocationMapping, OutboxItem, Platform
 from storesync.core.errors import Conflict, NotFound, ValidationError
 from storesync.core.tenancy import workspace_scope
 from storesync.inventory.models import Location
@@ -143,3 +145,22 @@ def connection_record_sync(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
         changes.update(last_synced_at=now, last_error="")
     with workspace_scope(workspace_id), transaction.atomic():
         Connection.objects.filter(id=connection_id).update(**changes)
+
+
+def listing_add(*, workspace_id: uuid.UUID, data: ListingInput, actor: audit.Actor) -> Listing:
+    """List a variant on a connection and queue its first push, so the channel shows the
+    hub's quantity right away (one transaction: no listing without its push)."""
+    with workspace_scope(workspace_id), transaction.atomic():
+        listing = listing_create(workspace_id=workspace_id, data=data, actor=actor)
+        if listing.status == ListingStatus.ACTIVE:
+            OutboxItem.objects.create(workspace_id=workspace_id,
+                                      connection_id=listing.connection_id,
+                                      listing_id=listing.id, next_attempt_at=timezone.now())
+
+            def enqueue() -> None:
+                from storesync.channels.tasks import enqueue_dispatch
+
+                enqueue_dispatch(workspace_id, listing.connection_id)
+
+            transaction.on_commit(enqueue)
+    return listing
