@@ -17,6 +17,7 @@ from storesync.channels.services import connection_create
 from storesync.core.tenancy import workspace_scope
 from storesync.security.audit import Actor
 from tests.channels import fake_platform
+from tests.web.conftest import member_client, owner_client  # noqa: F401  (fixtures by name)
 
 ACTOR = Actor.system("test")
 SECRET = "whsec-test-0123456789abcdef"
