@@ -125,8 +125,11 @@ def test_listing_a_variant_over_the_api_pushes_its_quantity(channel, owner_api, 
 
     drain_connection(workspace_id=ws, connection_id=channel.connection.id)
     assert channel.platform.levels[("item-9", "loc-1")] == 5  # 6 available - 1 held back
-    listed = owner_api.get(path + "/listings").json()
-    assert {row["sku"]: row["last_channel_quantity"] for row in listed}["KURTA-M"] == 5
+    newest = owner_api.get(path + "/listings?limit=1").json()
+    [row] = newest["items"]
+    assert (row["sku"], row["last_channel_quantity"]) == ("KURTA-M", 5)
+    rest = owner_api.get(path + f"/listings?limit=1&cursor={newest['next_cursor']}").json()
+    assert [r["sku"] for r in rest["items"]] == ["KURTA-L"] and rest["next_cursor"] is None
 
     mapping = owner_api.post(path + "/location-mappings",
                              {"channel_location_id": "loc-1", "location_id": str(channel.store.id)})

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from storesync.api.auth import require
 from storesync.api.schemas import Amount, Strict
-from storesync.catalog.listings import ListingInput, listings_of_connection
+from storesync.catalog.listings import ListingInput, listing_page, listings_of_connection
 from storesync.catalog.models import Listing
 from storesync.channels import outbox, selectors, services
 from storesync.channels.models import LocationMapping, OutboxItem
@@ -73,6 +73,11 @@ class ListingOut(Schema):
     status: str
     last_channel_quantity: int | None
     last_pushed_at: datetime | None
+
+
+class ListingPage(Schema):
+    items: list[ListingOut]
+    next_cursor: str | None
 
 
 class MappingIn(Strict):
@@ -137,15 +142,19 @@ def replay_dead_letters(request: HttpRequest, connection_id: str) -> dict[str, i
     return {"replayed": replayed}
 
 
-@router.get("/{connection_id}/listings", response=list[ListingOut],
-            summary="The variants listed on this connection")
-def list_listings(request: HttpRequest, connection_id: str) -> list[dict[str, Any]]:
+@router.get("/{connection_id}/listings", response=ListingPage,
+            summary="The variants listed on this connection, newest first")
+def list_listings(request: HttpRequest, connection_id: str,
+                  cursor: str | None = Query(None, max_length=64),
+                  limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
     who = require(request, Perm.VIEW_REPORTS)
     health = selectors.connection_health(workspace_id=who.workspace_id,
                                          connection_id=connection_id)
     currency = workspace_get(workspace_id=who.workspace_id).currency
-    return [_listing_out(listing, currency) for listing in
-            listings_of_connection(workspace_id=who.workspace_id, connection_id=health.id)]
+    page = listing_page(workspace_id=who.workspace_id, connection_id=health.id, cursor=cursor,
+                        limit=limit)
+    return {"items": [_listing_out(listing, currency) for listing in page.items],
+            "next_cursor": page.next_cursor}
 
 
 @router.post("/{connection_id}/listings", response={201: ListingOut},

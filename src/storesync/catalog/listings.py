@@ -16,6 +16,7 @@ from django.utils import timezone
 from storesync.catalog.models import Listing, ListingStatus, Variant
 from storesync.core.errors import Conflict, NotFound, ValidationError
 from storesync.core.ids import parse_id
+from storesync.core.pagination import Page, keyset_page
 from storesync.core.tenancy import workspace_scope
 from storesync.security import audit
 
@@ -130,3 +131,11 @@ def listings_of_connection(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
         if listing_id is not None:
             queryset = queryset.filter(id=listing_id)
         return list(queryset.select_related("variant").order_by("id"))
+
+
+def listing_page(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
+                 cursor: str | None = None, limit: int = 50) -> Page[Listing]:
+    """One page of the connection's listings, newest first (keyset cursor)."""
+    with workspace_scope(workspace_id):
+        return keyset_page(Listing.objects.filter(connection_id=connection_id)
+                           .select_related("variant"), cursor=cursor, limit=limit)
