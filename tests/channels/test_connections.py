@@ -138,3 +138,18 @@ def test_listing_a_variant_over_the_api_pushes_its_quantity(channel, owner_api, 
                   actor=ACTOR)
     drain_connection(workspace_id=ws, connection_id=channel.connection.id)
     assert channel.platform.levels[("item-9", "loc-1")] == 0  # only the (empty) store feeds it
+
+
+def test_connection_sync_pushes_now_and_polls_orders(channel, capsys):
+    from storesync.inventory.services import stock_receive
+    from tests.channels.conftest import ACTOR
+
+    stock_receive(workspace_id=channel.workspace_id, variant_id=channel.variants["KURTA-L"].id,
+                  location_id=channel.main.id, quantity=7, actor=ACTOR)
+    call_command("connection", "sync", "--workspace", "acme", str(channel.connection.id))
+    out = capsys.readouterr().out
+    assert "stock: 1 listing(s) pushed" in out and "orders: 0 applied" in out
+    assert channel.platform.levels[("item-1", "loc-1")] == 7
+    assert [name for name, _ in channel.platform.calls][-1] == "import_orders"
+    with pytest.raises(CommandError, match="no such connection"):
+        call_command("connection", "sync", "--workspace", "acme", "not-an-id")

@@ -1,12 +1,13 @@
-"""``storesync connection add|list|dead-letters|replay``."""
+"""``storesync connection add|list|sync|dead-letters|replay``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from storesync.channels import outbox, selectors
+from storesync.channels import dispatcher, outbox, reconcile, selectors
+from storesync.channels.connectors.base import ChannelError
 from storesync.channels.services import connection_add
 from storesync.cli.common import call, keyring_ready, workspace_by_slug
 from storesync.security.audit import Actor
@@ -39,6 +40,11 @@ class Command(BaseCommand):
         woo.add_argument("--consumer-secret", required=True, metavar="SECRET")
         listing = sub.add_parser("list", help="connections with their sync health")
         listing.add_argument("--workspace", required=True, metavar="SLUG")
+        sync = sub.add_parser("sync", help="push pending stock and fetch changed orders now")
+        sync.add_argument("--workspace", required=True, metavar="SLUG")
+        sync.add_argument("connection_id")
+        sync.add_argument("--skip-orders", action="store_true",
+                          help="push stock only; do not poll the platform for orders")
         dead = sub.add_parser("dead-letters", help="pushes parked after repeated failures")
         dead.add_argument("--workspace", required=True, metavar="SLUG")
         dead.add_argument("connection_id")
@@ -52,6 +58,8 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "list":
             self._list(workspace.id)
+        elif action == "sync":
+            self._sync(workspace.id, options["connection_id"], orders=not options["skip_orders"])
         elif action == "dead-letters":
             for item in call(lambda: selectors.dead_letters(
                     workspace_id=workspace.id, connection_id=options["connection_id"])):
@@ -79,6 +87,26 @@ class Command(BaseCommand):
         self.stdout.write(f"connected {platform} as {connection.name!r}; webhooks go to "
                           f"/webhooks/{platform}/{connection.id}")
         self.stdout.write(str(connection.id))
+
+    def _sync(self, workspace_id: Any, connection_id: str, *, orders: bool) -> None:
+        health = call(lambda: selectors.connection_health(workspace_id=workspace_id,
+                                                          connection_id=connection_id))
+        report = dispatcher.drain_connection(workspace_id=workspace_id, connection_id=health.id)
+        if report.skipped:
+            self.stdout.write("stock: another worker is pushing this connection right now")
+        else:
+            self.stdout.write(f"stock: {report.pushed} listing(s) pushed, {report.stale} stale "
+                              f"re-read, {report.failed} to retry, {report.dead} dead-lettered")
+        if orders:
+            try:
+                done = reconcile.reconcile_orders(workspace_id=workspace_id,
+                                                  connection_id=health.id)
+            except ChannelError as exc:
+                raise CommandError(f"orders: the platform refused: {exc.message}") from None
+            self.stdout.write(f"orders: {done.orders} applied, {len(done.failed)} refused, "
+                              f"{done.pages} page(s){'' if done.done else ', more to fetch'}")
+        if report.errors:
+            raise CommandError(f"stock: {report.errors[-1]}")
 
     def _list(self, workspace_id: Any) -> None:
         for health in selectors.connection_health_list(workspace_id=workspace_id):
