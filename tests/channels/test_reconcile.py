@@ -102,3 +102,23 @@ def test_the_default_apply_creates_the_order_and_reserves_its_stock(channel):
     with workspace_scope(channel.workspace_id):
         assert Order.objects.filter(external_id="ord-1").count() == 1
     assert available_to_sell(workspace_id=channel.workspace_id, variant_id=m.id) == 4
+
+
+def test_one_run_per_connection_at_a_time(channel):
+    from django.utils import timezone
+
+    from storesync.channels.reconcile import sync_cursor_get
+
+    channel.platform.order_pages = [[_order(1, updated=T0)]]
+    state = sync_cursor_get(workspace_id=channel.workspace_id,
+                            connection_id=channel.connection.id, stream="orders")
+    with workspace_scope(channel.workspace_id):
+        SyncCursor.objects.filter(id=state.id).update(
+            lease_until=timezone.now() + timedelta(minutes=5))  # a run is under way
+    applied: list[str] = []
+    assert _run(channel, applied).skipped and applied == []
+    with workspace_scope(channel.workspace_id):  # that worker died; its lease ran out
+        SyncCursor.objects.filter(id=state.id).update(
+            lease_until=timezone.now() - timedelta(seconds=1))
+    assert not _run(channel, applied).skipped and applied == ["ord-1"]
+    assert _cursor(channel).lease_until is None

@@ -142,6 +142,8 @@ class SyncCursor(TenantModel):
     # The high-water mark: the newest ``updated_at`` applied; the next run starts there.
     updated_since = models.DateTimeField(null=True, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
+    # One run per connection and stream at a time; expires by itself if a worker dies.
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

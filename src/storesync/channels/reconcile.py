@@ -8,10 +8,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from storesync.channels.connectors.base import ChannelError, ChannelOrder, Connector
@@ -26,6 +27,7 @@ log = get_logger(__name__)
 
 ORDERS = "orders"
 MAX_PAGES = 100  # per run; the next run continues from the saved cursor
+LEASE_S = 600.0
 
 Apply = Callable[..., Any]
 
@@ -36,6 +38,7 @@ class ReconcileReport:
     orders: int = 0
     failed: list[str] = field(default_factory=list)  # external ids the hub refused
     done: bool = False  # the platform said there is nothing more for now
+    skipped: bool = False  # another run of this connection is under way
 
 
 def sync_cursor_get(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
@@ -44,6 +47,18 @@ def sync_cursor_get(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
         cursor, _ = SyncCursor.objects.get_or_create(
             workspace_id=workspace_id, connection_id=connection_id, stream=stream)
         return cursor
+
+
+def sync_cursor_lease(*, workspace_id: uuid.UUID, cursor_id: uuid.UUID,
+                      lease_s: float | None) -> bool:
+    """Take the cursor's run lease (False: held and not expired), or release it (None)."""
+    now = timezone.now()
+    with workspace_scope(workspace_id), transaction.atomic():
+        rows = SyncCursor.objects.filter(id=cursor_id)
+        if lease_s is None:
+            return bool(rows.update(lease_until=None))
+        return bool(rows.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+                    .update(lease_until=now + timedelta(seconds=lease_s)))
 
 
 def sync_cursor_save(*, workspace_id: uuid.UUID, cursor_id: uuid.UUID, cursor: str,
@@ -69,6 +84,19 @@ def reconcile_orders(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
     connector = connector or connector_for(connection)
     state = sync_cursor_get(workspace_id=workspace_id, connection_id=connection_id,
                             stream=ORDERS)
+    if not sync_cursor_lease(workspace_id=workspace_id, cursor_id=state.id, lease_s=LEASE_S):
+        return ReconcileReport(skipped=True)
+    try:
+        return _run(connection, connector, state, apply, max_pages)
+    finally:
+        sync_cursor_lease(workspace_id=workspace_id, cursor_id=state.id, lease_s=None)
+
+
+def _run(connection: Connection, connector: Connector, state: SyncCursor, apply: Apply,
+         max_pages: int) -> ReconcileReport:
+    workspace_id, connection_id = connection.workspace_id, connection.id
+    with workspace_scope(workspace_id):
+        state.refresh_from_db()  # the previous run may have moved it after we read it
     high_water, cursor = state.updated_since, state.cursor or None
     report = ReconcileReport()
     actor = audit.Actor.system(f"reconcile:{connection.platform}")
