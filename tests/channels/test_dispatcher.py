@@ -337,3 +337,13 @@ def test_a_platform_without_a_connector_shows_on_the_health(channel, monkeypatch
     health = connection_health(workspace_id=channel.workspace_id,
                                connection_id=channel.connection.id)
     assert "no connector" in health.last_error
+
+
+def test_a_later_successful_push_settles_the_listings_dead_letters(channel):
+    _receive(channel, M, 2)
+    channel.platform.push_errors.append(AuthFailed("token revoked", status=401))
+    _drain(channel)
+    assert len(_rows(channel, state=OutboxState.DEAD)) == 1
+    _receive(channel, M, 1)  # credentials fixed meanwhile; the next change goes through
+    _drain(channel)
+    assert _shown(channel, M) == 3 and _rows(channel, state=OutboxState.DEAD) == []

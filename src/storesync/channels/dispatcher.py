@@ -190,7 +190,8 @@ def _push(connection: Connection, connector: Connector, listings: Sequence[Listi
         listing_record_channel_quantities(workspace_id=connection.workspace_id,
                                           quantities=done, pushed=True)
         outbox.outbox_mark_done(workspace_id=connection.workspace_id,
-                                row_ids=[r for lid in done for r in groups[lid].row_ids])
+                                row_ids=[r for lid in done for r in groups[lid].row_ids],
+                                pushed_listing_ids=list(done))
         connection_record_sync(workspace_id=connection.workspace_id,
                                connection_id=connection.id)
         report.pushed += len(done)

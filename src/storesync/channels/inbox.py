@@ -94,8 +94,8 @@ def _enqueue_process(workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> None:
 def inbox_process(*, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> InboxState | None:
     """Act on a stored event once: order topics start a reconciliation of the connection;
     an uninstall shows on the connection's health; privacy topics are held for the privacy
-    engine; the rest are recorded. Returns the new
-    state (None if the event is gone or was already handled)."""
+    engine; the rest are recorded. Returns the new state (None if the event is gone or was
+    already handled)."""
     with workspace_scope(workspace_id), transaction.atomic():
         event = (InboxEvent.objects.select_for_update()
                  .filter(id=inbox_id, state=InboxState.RECEIVED).first())

@@ -106,11 +106,18 @@ def next_due_at(*, connection: Connection) -> datetime | None:
         ).order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
 
 
-def outbox_mark_done(*, workspace_id: uuid.UUID, row_ids: Sequence[uuid.UUID]) -> None:
-    """The push covering these rows succeeded."""
+def outbox_mark_done(*, workspace_id: uuid.UUID, row_ids: Sequence[uuid.UUID],
+                     pushed_listing_ids: Iterable[uuid.UUID] = ()) -> None:
+    """The push covering these rows succeeded. Dead letters of ``pushed_listing_ids`` are
+    settled too: a push sets the whole quantity, so the channel is now current for them."""
+    now = timezone.now()
     with workspace_scope(workspace_id), transaction.atomic():
         OutboxItem.objects.filter(id__in=list(row_ids), state=OutboxState.PENDING).update(
-            state=OutboxState.DONE, done_at=timezone.now(), last_error="")
+            state=OutboxState.DONE, done_at=now, last_error="")
+        listing_ids = list(pushed_listing_ids)
+        if listing_ids:
+            OutboxItem.objects.filter(listing_id__in=listing_ids, state=OutboxState.DEAD).update(
+                state=OutboxState.DONE, done_at=now)
 
 
 def outbox_mark_failed(*, workspace_id: uuid.UUID, groups: Iterable[DueListing], error: str,
