@@ -54,6 +54,8 @@ class PlatformState:
     sell_before_push: dict[tuple[str, str], int] = field(default_factory=dict)
     order_pages: list[list[ChannelOrder]] = field(default_factory=list)
     push_delay_s: float = 0.0  # a slow platform, to overlap two dispatchers
+    # Items the platform refuses one by one (the rest of the call succeeds).
+    rejected_items: dict[str, str] = field(default_factory=dict)
 
     def pushes(self) -> list[list[QuantityUpdate]]:
         return [list(args) for name, args in self.calls if name == "push_quantities"]
@@ -118,6 +120,10 @@ class Connector:
         results = []
         for update in updates:
             key = (update.inventory_item_id, update.location_id)
+            if update.inventory_item_id in self.state.rejected_items:
+                results.append(PushResult(update, PushOutcome.FAILED, retryable=False,
+                                          error=self.state.rejected_items[update.inventory_item_id]))
+                continue
             current = self.state.levels.get(key, 0)
             if update.expected is not None and update.expected != current:
                 results.append(PushResult(update, PushOutcome.STALE, channel_quantity=current))

@@ -347,3 +347,16 @@ def test_a_later_successful_push_settles_the_listings_dead_letters(channel):
     _receive(channel, M, 1)  # credentials fixed meanwhile; the next change goes through
     _drain(channel)
     assert _shown(channel, M) == 3 and _rows(channel, state=OutboxState.DEAD) == []
+
+
+def test_one_refused_item_does_not_hold_back_the_others(channel):
+    channel.platform.rejected_items[ITEM[L]] = "inventory item is not tracked"
+    _receive(channel, M, 2)
+    _receive(channel, L, 3)
+    report = _drain(channel)
+    assert (report.pushed, report.dead) == (1, 1) and _shown(channel, M) == 2
+    [dead] = _rows(channel, state=OutboxState.DEAD)
+    assert dead.listing_id == channel.listings[L].id and "not tracked" in dead.last_error
+    health = connection_health(workspace_id=channel.workspace_id,
+                               connection_id=channel.connection.id)
+    assert "not tracked" in health.last_error and health.last_synced_at is not None

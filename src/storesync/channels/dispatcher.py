@@ -169,23 +169,22 @@ def _push(connection: Connection, connector: Connector, listings: Sequence[Listi
     results = connector.push_quantities(updates)
     done: dict[uuid.UUID, int] = {}
     stale: list[Listing] = []
+    failures: list[tuple[outbox.DueListing, str, bool]] = []
     answered: set[uuid.UUID] = set()
     for result in results:
         listing = by_key[(result.update.inventory_item_id, result.update.location_id)]
+        answered.add(listing.id)
         if result.outcome == PushOutcome.OK:
             done[listing.id] = (result.channel_quantity if result.channel_quantity is not None
                                 else result.update.quantity)
         elif result.outcome == PushOutcome.STALE and not last_try:
             stale.append(listing)
         else:
-            error = result.error or f"push {result.outcome.value}"
-            _fail(connection, [groups[listing.id]],
-                  error, result.retryable or result.outcome == PushOutcome.STALE, report)
-        answered.add(listing.id)
-    unanswered = [groups[listing.id] for listing in listings if listing.id not in answered]
-    if unanswered:
-        _fail(connection, unanswered, "the platform returned no result for this update",
-              True, report)
+            failures.append((groups[listing.id], result.error or f"push {result.outcome.value}",
+                             result.retryable or result.outcome == PushOutcome.STALE))
+    failures += [(groups[listing.id], "the platform returned no result for this update", True)
+                 for listing in listings if listing.id not in answered]
+    # Successes first: the health then ends on the error if any part of the call failed.
     if done:
         listing_record_channel_quantities(workspace_id=connection.workspace_id,
                                           quantities=done, pushed=True)
@@ -195,6 +194,8 @@ def _push(connection: Connection, connector: Connector, listings: Sequence[Listi
         connection_record_sync(workspace_id=connection.workspace_id,
                                connection_id=connection.id)
         report.pushed += len(done)
+    for group, error, retryable in failures:
+        _fail(connection, [group], error, retryable, report)
     return stale
 
 
