@@ -128,8 +128,8 @@ class OutboxItem(TenantModel):
 
     class Meta:
         indexes = [
-            models.Index(fields=["connection", "state", "next_attempt_at"]),
-            models.Index(fields=["workspace", "state"]),
+            models.Index(fields=["connection", "state", "next_attempt_at"]),  # a drain
+            models.Index(fields=["state", "next_attempt_at"]),  # the sweep and /metrics
         ]
 
 
