@@ -117,8 +117,28 @@ def test_one_run_per_connection_at_a_time(channel):
             lease_until=timezone.now() + timedelta(minutes=5))  # a run is under way
     applied: list[str] = []
     assert _run(channel, applied).skipped and applied == []
+    assert _cursor(channel).rerun_requested  # the holder is asked to run once more
     with workspace_scope(channel.workspace_id):  # that worker died; its lease ran out
         SyncCursor.objects.filter(id=state.id).update(
             lease_until=timezone.now() - timedelta(seconds=1))
     assert not _run(channel, applied).skipped and applied == ["ord-1"]
     assert _cursor(channel).lease_until is None
+
+
+def test_a_request_during_a_run_makes_it_run_once_more(channel):
+    channel.platform.order_pages = [[_order(1, updated=T0)]]
+    nested = []
+
+    def apply(*, connection, order, actor):
+        if not nested:  # a webhook arrives while this run is applying
+            nested.append(reconcile_orders(workspace_id=channel.workspace_id,
+                                           connection_id=channel.connection.id, apply=apply))
+            channel.platform.order_pages.append([_order(2, updated=T0 + timedelta(hours=1))])
+
+    reconcile_orders(workspace_id=channel.workspace_id, connection_id=channel.connection.id,
+                     apply=apply)
+    assert nested[0].skipped
+    polls = [args for name, args in channel.platform.calls if name == "import_orders"]
+    assert len(polls) == 2 and polls[1][0] == T0  # the second run starts at the high-water mark
+    assert not _cursor(channel).rerun_requested
+    assert _cursor(channel).updated_since == T0 + timedelta(hours=1)

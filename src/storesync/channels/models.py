@@ -144,6 +144,8 @@ class SyncCursor(TenantModel):
     last_run_at = models.DateTimeField(null=True, blank=True)
     # One run per connection and stream at a time; expires by itself if a worker dies.
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Set by a run that found the lease held: the holder runs once more before it stops.
+    rerun_requested = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

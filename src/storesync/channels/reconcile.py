@@ -28,6 +28,7 @@ log = get_logger(__name__)
 ORDERS = "orders"
 MAX_PAGES = 100  # per run; the next run continues from the saved cursor
 LEASE_S = 600.0
+MAX_RERUNS = 5  # back-to-back runs asked for while one was under way
 
 Apply = Callable[..., Any]
 
@@ -84,12 +85,35 @@ def reconcile_orders(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
     connector = connector or connector_for(connection)
     state = sync_cursor_get(workspace_id=workspace_id, connection_id=connection_id,
                             stream=ORDERS)
-    if not sync_cursor_lease(workspace_id=workspace_id, cursor_id=state.id, lease_s=LEASE_S):
-        return ReconcileReport(skipped=True)
-    try:
-        return _run(connection, connector, state, apply, max_pages)
-    finally:
-        sync_cursor_lease(workspace_id=workspace_id, cursor_id=state.id, lease_s=None)
+    report = ReconcileReport(skipped=True)
+    for _ in range(MAX_RERUNS):
+        if not _take_or_request(workspace_id, state.id):
+            return report  # the run under way will run again for this request
+        try:
+            _set_rerun(workspace_id, state.id, False)  # this run covers every request so far
+            report = _run(connection, connector, state, apply, max_pages)
+        finally:
+            sync_cursor_lease(workspace_id=workspace_id, cursor_id=state.id, lease_s=None)
+        # Asked for again while running (a webhook arrived): run once more. Released before
+        # this check, so a request made after it finds the lease free and runs itself.
+        with workspace_scope(workspace_id):
+            if not SyncCursor.objects.filter(id=state.id, rerun_requested=True).exists():
+                break
+    return report
+
+
+def _take_or_request(workspace_id: uuid.UUID, cursor_id: uuid.UUID) -> bool:
+    """Take the run lease; when it is held, ask its holder to run again, then try once more
+    (the holder may have released it between the two)."""
+    if sync_cursor_lease(workspace_id=workspace_id, cursor_id=cursor_id, lease_s=LEASE_S):
+        return True
+    _set_rerun(workspace_id, cursor_id, True)
+    return sync_cursor_lease(workspace_id=workspace_id, cursor_id=cursor_id, lease_s=LEASE_S)
+
+
+def _set_rerun(workspace_id: uuid.UUID, cursor_id: uuid.UUID, value: bool) -> None:
+    with workspace_scope(workspace_id), transaction.atomic():
+        SyncCursor.objects.filter(id=cursor_id).update(rerun_requested=value)
 
 
 def _run(connection: Connection, connector: Connector, state: SyncCursor, apply: Apply,

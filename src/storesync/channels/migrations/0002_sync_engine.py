@@ -113,6 +113,7 @@ class Migration(migrations.Migration):
                 ('updated_since', models.DateTimeField(blank=True, null=True)),
                 ('last_run_at', models.DateTimeField(blank=True, null=True)),
                 ('lease_until', models.DateTimeField(blank=True, null=True)),
+                ('rerun_requested', models.BooleanField(default=False)),
                 ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cursors', to='channels.connection')),
                 ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.workspace')),
             ],
