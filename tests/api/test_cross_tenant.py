@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from storesync.api.v1 import api
+from storesync.catalog.listings import ListingInput, listing_create
 from storesync.channels.services import connection_create
 from storesync.security.audit import Actor
 from tests.conftest import CUSTOMER
@@ -19,6 +20,8 @@ SAMPLE_BODIES = {
     ("post", "/api/v1/connections/{connection_id}/listings"): {
         "variant_id": "0190c3c4-0000-7000-8000-000000000001", "external_product_id": "p",
         "external_variant_id": "v", "inventory_item_id": "i"},
+    ("patch", "/api/v1/connections/{connection_id}/listings/{listing_id}"): {
+        "status": "unlisted"},
     ("post", "/api/v1/connections/{connection_id}/location-mappings"): {
         "channel_location_id": "loc", "location_id": "0190c3c4-0000-7000-8000-000000000002"},
 }
@@ -45,8 +48,13 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other
     connection = connection_create(
         workspace_id=other_workspace.workspace.id, platform="shopify", name="theirs",
         credentials={}, webhook_secret="0123456789abcdef", actor=Actor.system("test"))
+    listing = listing_create(workspace_id=other_workspace.workspace.id, actor=Actor.system("test"),
+                             data=ListingInput(variant_id=product["variants"][0]["id"],
+                                               connection_id=connection.id,
+                                               external_product_id="p", external_variant_id="v",
+                                               inventory_item_id="i"))
     ids = {"customer_id": theirs["id"], "product_id": product["id"], "order_id": order["id"],
-           "connection_id": str(connection.id)}
+           "connection_id": str(connection.id), "listing_id": str(listing.id)}
     checked = 0
     for path, method in _operations():
         params = re.findall(r"{(\w+)}", path)

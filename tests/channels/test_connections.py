@@ -153,3 +153,35 @@ def test_connection_sync_pushes_now_and_polls_orders(channel, capsys):
     assert [name for name, _ in channel.platform.calls][-1] == "import_orders"
     with pytest.raises(CommandError, match="no such connection"):
         call_command("connection", "sync", "--workspace", "acme", "not-an-id")
+
+
+def test_a_listing_is_unlisted_relisted_and_buffered_over_the_api(channel, owner_api):
+    from storesync.channels.dispatcher import drain_connection
+    from storesync.inventory.services import stock_receive
+    from tests.channels.conftest import ACTOR
+
+    ws, m = channel.workspace_id, channel.variants["KURTA-M"]
+    path = f"/api/v1/connections/{channel.connection.id}/listings/{channel.listings['KURTA-M'].id}"
+    stock_receive(workspace_id=ws, variant_id=m.id, location_id=channel.main.id, quantity=8,
+                  actor=ACTOR)
+    drain_connection(workspace_id=ws, connection_id=channel.connection.id)
+    assert channel.platform.levels[("item-2", "loc-1")] == 8
+
+    assert owner_api.patch(path, {"status": "unlisted"}).json()["status"] == "unlisted"
+    stock_receive(workspace_id=ws, variant_id=m.id, location_id=channel.main.id, quantity=1,
+                  actor=ACTOR)
+    drain_connection(workspace_id=ws, connection_id=channel.connection.id)
+    assert channel.platform.levels[("item-2", "loc-1")] == 8  # unlisted: left alone
+
+    relisted = owner_api.patch(path, {"status": "active", "safety_buffer": 4,
+                                      "price_override": "749.50"}).json()
+    assert (relisted["safety_buffer"], relisted["price_override"]) == (4, "749.50")
+    drain_connection(workspace_id=ws, connection_id=channel.connection.id)
+    assert channel.platform.levels[("item-2", "loc-1")] == 5  # 9 available - 4 held back
+    assert owner_api.patch(path, {"safety_buffer": None}).json()["safety_buffer"] is None
+    bad = owner_api.patch(path, {"status": None})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "status"
+    other = f"/api/v1/connections/{channel.connection.id}/listings/{channel.listings['KURTA-L'].id}"
+    assert owner_api.patch(other.replace(str(channel.connection.id),
+                                         "0190c3c4-0000-7000-8000-000000000000"),
+                           {"status": "unlisted"}).status_code == 404

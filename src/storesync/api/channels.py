@@ -75,6 +75,12 @@ class ListingOut(Schema):
     last_pushed_at: datetime | None
 
 
+class ListingPatch(Strict):
+    status: str | None = None
+    safety_buffer: int | None = Field(None, ge=0, le=1_000_000)
+    price_override: Amount | None = Field(None, max_length=20)
+
+
 class ListingPage(Schema):
     items: list[ListingOut]
     next_cursor: str | None
@@ -173,6 +179,29 @@ def create_listing(request: HttpRequest, connection_id: str, payload: ListingIn)
     listing = listings_of_connection(workspace_id=who.workspace_id, connection_id=cid,
                                      listing_id=listing.id)[0]
     return Status(201, _listing_out(listing, currency))
+
+
+@router.patch("/{connection_id}/listings/{listing_id}", response=ListingOut,
+              summary="Unlist or relist, set the listing's buffer or price override "
+                      "(null clears them)")
+def update_listing(request: HttpRequest, connection_id: str, listing_id: str,
+                   payload: ListingPatch) -> dict[str, Any]:
+    who = require(request, Perm.MANAGE_CHANNELS)
+    currency = workspace_get(workspace_id=who.workspace_id).currency
+    given = payload.model_dump(exclude_unset=True)
+    changes: dict[str, object] = {}
+    if "status" in given:
+        changes["status"] = given["status"]
+    if "safety_buffer" in given:
+        changes["safety_buffer"] = given["safety_buffer"]
+    if "price_override" in given:
+        price = given["price_override"]
+        changes["price_override_minor"] = None if price is None else to_minor(
+            price, currency, field="price_override")
+    listing = services.listing_change(workspace_id=who.workspace_id, actor=who.actor,
+                                      connection_id=connection_id, listing_id=listing_id,
+                                      changes=changes)
+    return _listing_out(listing, currency)
 
 
 @router.post("/{connection_id}/location-mappings", response={201: MappingOut},

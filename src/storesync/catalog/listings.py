@@ -81,17 +81,41 @@ def listing_create(*, workspace_id: uuid.UUID, data: ListingInput,
                        field="external_variant_id") from None
 
 
+EDITABLE = frozenset({"status", "safety_buffer", "price_override_minor"})
+
+
+def _check_change(name: str, value: object) -> None:
+    if name == "status":
+        if value not in ListingStatus.values:
+            raise ValidationError(f"status is one of {', '.join(ListingStatus.values)}",
+                                  field="status")
+    elif value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                or value < 0):
+        raise ValidationError("zero or a positive whole number",
+                              field=name.removesuffix("_minor"))
+
+
+def listing_update(*, workspace_id: uuid.UUID, listing_id: uuid.UUID | str,
+                   changes: Mapping[str, object], actor: audit.Actor) -> Listing:
+    """Change what a seller controls on a listing: ``status`` (an unlisted listing receives
+    no pushes), ``safety_buffer`` (None: the connection's) and ``price_override_minor``."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValidationError("cannot be changed here", field=sorted(unknown)[0])
+    for name, value in changes.items():
+        _check_change(name, value)
+    lid = parse_id(listing_id, what="listing")
+    with workspace_scope(workspace_id), transaction.atomic():
+        if not Listing.objects.filter(id=lid).update(**changes, updated_at=timezone.now()):
+            raise NotFound("no such listing")
+        return Listing.objects.select_related("variant").get(id=lid)
+
+
 def listing_set_status(*, workspace_id: uuid.UUID, listing_id: uuid.UUID | str, status: str,
                        actor: audit.Actor) -> Listing:
     """List or unlist: an unlisted listing receives no quantity pushes."""
-    if status not in ListingStatus.values:
-        raise ValidationError(f"status is one of {', '.join(ListingStatus.values)}",
-                              field="status")
-    lid = parse_id(listing_id, what="listing")
-    with workspace_scope(workspace_id), transaction.atomic():
-        if not Listing.objects.filter(id=lid).update(status=status, updated_at=timezone.now()):
-            raise NotFound("no such listing")
-        return Listing.objects.get(id=lid)
+    return listing_update(workspace_id=workspace_id, listing_id=listing_id, actor=actor,
+                          changes={"status": status})
 
 
 def listing_record_channel_quantities(*, workspace_id: uuid.UUID,

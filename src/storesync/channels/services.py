@@ -12,12 +12,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from storesync.catalog.listings import ListingInput, listing_create
+from storesync.catalog.listings import ListingInput, listing_create, listing_update
 from storesync.catalog.models import Listing, ListingStatus
 from storesync.channels.connectors.base import AuthFailed, ChannelError, Connector
 from storesync.channels.connectors.registry import build_connector
 from storesync.channels.models import Connection, LocationMapping, OutboxItem, Platform
 from storesync.core.errors import Conflict, NotFound, ValidationError
+from storesync.core.ids import parse_id
 from storesync.core.tenancy import workspace_scope
 from storesync.inventory.models import Location
 from storesync.security import audit
@@ -147,20 +148,41 @@ def connection_record_sync(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
         Connection.objects.filter(id=connection_id).update(**changes)
 
 
+def _queue_push(workspace_id: uuid.UUID, listing: Listing) -> None:
+    """An outbox row for this listing, and a drain once the caller's transaction commits."""
+    OutboxItem.objects.create(workspace_id=workspace_id, connection_id=listing.connection_id,
+                              listing_id=listing.id, next_attempt_at=timezone.now())
+
+    def enqueue() -> None:
+        from storesync.channels.tasks import enqueue_dispatch
+
+        enqueue_dispatch(workspace_id, listing.connection_id)
+
+    transaction.on_commit(enqueue)
+
+
 def listing_add(*, workspace_id: uuid.UUID, data: ListingInput, actor: audit.Actor) -> Listing:
     """List a variant on a connection and queue its first push, so the channel shows the
     hub's quantity right away (one transaction: no listing without its push)."""
     with workspace_scope(workspace_id), transaction.atomic():
         listing = listing_create(workspace_id=workspace_id, data=data, actor=actor)
         if listing.status == ListingStatus.ACTIVE:
-            OutboxItem.objects.create(workspace_id=workspace_id,
-                                      connection_id=listing.connection_id,
-                                      listing_id=listing.id, next_attempt_at=timezone.now())
+            _queue_push(workspace_id, listing)
+    return listing
 
-            def enqueue() -> None:
-                from storesync.channels.tasks import enqueue_dispatch
 
-                enqueue_dispatch(workspace_id, listing.connection_id)
-
-            transaction.on_commit(enqueue)
+def listing_change(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | str,
+                   listing_id: uuid.UUID | str, changes: dict[str, object],
+                   actor: audit.Actor) -> Listing:
+    """Change a listing of this connection (see ``catalog.listings.listing_update``); an
+    active listing's quantity is pushed again, since its buffer or status may have changed."""
+    cid = parse_id(connection_id, what="connection")
+    lid = parse_id(listing_id, what="listing")
+    with workspace_scope(workspace_id), transaction.atomic():
+        if not Listing.objects.filter(id=lid, connection_id=cid).exists():
+            raise NotFound("no such listing")
+        listing = listing_update(workspace_id=workspace_id, listing_id=lid, changes=changes,
+                                 actor=actor)
+        if listing.status == ListingStatus.ACTIVE:
+            _queue_push(workspace_id, listing)
     return listing
