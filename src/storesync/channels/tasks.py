@@ -9,7 +9,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
-from storesync.channels import dispatcher, inbox, outbox, reconcile
+from storesync.channels import dispatcher, drift, inbox, outbox, reconcile
 from storesync.channels.models import OutboxItem, OutboxState
 from storesync.core.logs import get_logger
 from storesync.core.tenancy import system_scope
@@ -72,6 +72,38 @@ def reconcile_connection_orders(workspace_id: str, connection_id: str) -> None:
 @db_periodic_task(crontab(minute="*/15"))
 def reconcile_all_orders() -> int:
     """Every 15 minutes: poll every connection whose platform has a connector."""
+    connections = _connections_with_connector()
+    for workspace_id, connection_id in connections:
+        reconcile_connection_orders(str(workspace_id), str(connection_id))
+    return len(connections)
+
+
+@db_periodic_task(crontab(hour="4", minute="41"))
+def purge_pushed_outbox_rows() -> int:
+    """Daily: forget outbox rows pushed more than a week ago."""
+    return outbox.outbox_purge_done()
+
+
+@db_task(retries=2, retry_delay=300)
+def check_connection_drift(workspace_id: str, connection_id: str) -> None:
+    """Compare the channel's quantities with the hub's and queue pushes where they differ."""
+    report = drift.drift_check(workspace_id=uuid.UUID(workspace_id),
+                               connection_id=uuid.UUID(connection_id))
+    log.info("stock_drift_checked", connection_id=connection_id, checked=report.checked,
+             drifted=report.drifted)
+
+
+@db_periodic_task(crontab(minute="23", hour="*/4"))
+def check_all_drift() -> int:
+    """Every four hours: a drift check of every connection whose platform has a connector."""
+    connections = _connections_with_connector()
+    for workspace_id, connection_id in connections:
+        check_connection_drift(str(workspace_id), str(connection_id))
+    return len(connections)
+
+
+def _connections_with_connector() -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(workspace id, connection id) of every connection whose platform's package exists."""
     from storesync.channels.connectors.registry import MODULES, connector_class
     from storesync.channels.models import Connection
 
@@ -83,14 +115,5 @@ def reconcile_all_orders() -> int:
             continue
         platforms.append(platform)
     with system_scope():
-        connections = list(Connection.objects.filter(platform__in=platforms)
-                           .values_list("workspace_id", "id"))
-    for workspace_id, connection_id in connections:
-        reconcile_connection_orders(str(workspace_id), str(connection_id))
-    return len(connections)
-
-
-@db_periodic_task(crontab(hour="4", minute="41"))
-def purge_pushed_outbox_rows() -> int:
-    """Daily: forget outbox rows pushed more than a week ago."""
-    return outbox.outbox_purge_done()
+        return list(Connection.objects.filter(platform__in=platforms)
+                    .values_list("workspace_id", "id"))
