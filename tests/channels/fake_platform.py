@@ -156,4 +156,8 @@ class Connector:
         return []
 
     def ensure_subscriptions(self, *, address: str) -> list[Subscription]:
-        return []
+        self.state.calls.append(("ensure_subscriptions", address))
+        self._check()
+        return [Subscription(external_id=f"sub-{n}", platform_topic=topic.value,
+                             address=address, active=True)
+                for n, topic in enumerate(self.topics)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -55,8 +56,15 @@ def test_connection_add_verifies_the_credentials_and_stores_nothing_when_refused
     assert _connections(workspace.workspace.id) == []
 
     call_command(*args, "--access-token", TOKEN)
-    assert [name for name, _ in state.calls] == ["verify_credentials"] * 2  # one per try
-    assert len(_connections(workspace.workspace.id)) == 1
+    out = capsys.readouterr().out
+    [connection] = _connections(workspace.workspace.id)
+    address = f"{settings.CONFIG.base_url}/webhooks/shopify/{connection.id}"
+    assert state.calls == [("verify_credentials", None), ("verify_credentials", None),
+                           ("ensure_subscriptions", address)]
+    assert "webhook subscriptions: 2" in out and out.strip().splitlines()[-1] == str(connection.id)
+
+    call_command("connection", "subscribe", "--workspace", "acme", str(connection.id))
+    assert f"order.created\tactive\t{address}" in capsys.readouterr().out
 
 
 def test_connection_add_bad_input_is_one_clear_error(workspace):

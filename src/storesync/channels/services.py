@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from storesync.catalog.listings import ListingInput, listing_create, listing_update
 from storesync.catalog.models import Listing, ListingStatus
-from storesync.channels.connectors.base import AuthFailed, ChannelError, Connector
+from storesync.channels.connectors.base import AuthFailed, ChannelError, Connector, Subscription
 from storesync.channels.connectors.registry import build_connector
 from storesync.channels.models import Connection, LocationMapping, OutboxItem, Platform
 from storesync.core.errors import Conflict, NotFound, ValidationError
@@ -186,3 +186,23 @@ def listing_change(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | str,
         if listing.status == ListingStatus.ACTIVE:
             _queue_push(workspace_id, listing)
     return listing
+
+
+def webhook_address(connection: Connection) -> str:
+    """Where the platform should deliver this connection's webhooks."""
+    from django.conf import settings
+
+    return f"{settings.CONFIG.base_url}/webhooks/{connection.platform}/{connection.id}"
+
+
+def connection_subscribe(*, workspace_id: uuid.UUID,
+                         connection_id: uuid.UUID | str) -> list[Subscription]:
+    """Register (or repair) the platform's webhook subscriptions for this connection, pointing
+    at ``STORESYNC_BASE_URL``. Network only; raises ``ChannelError`` when the platform
+    refuses."""
+    cid = parse_id(connection_id, what="connection")
+    with workspace_scope(workspace_id):
+        connection = Connection.objects.filter(id=cid).first()
+    if connection is None:
+        raise NotFound("no such connection")
+    return connector_for(connection).ensure_subscriptions(address=webhook_address(connection))

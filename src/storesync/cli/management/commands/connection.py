@@ -1,4 +1,4 @@
-"""``storesync connection add|list|sync|dead-letters|replay``."""
+"""``storesync connection add|list|sync|subscribe|dead-letters|replay``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from storesync.channels import dispatcher, outbox, reconcile, selectors
 from storesync.channels.connectors.base import ChannelError
-from storesync.channels.services import connection_add
+from storesync.channels.services import connection_add, connection_subscribe, webhook_address
 from storesync.cli.common import call, keyring_ready, workspace_by_slug
 from storesync.security.audit import Actor
 
@@ -45,6 +45,10 @@ class Command(BaseCommand):
         sync.add_argument("connection_id")
         sync.add_argument("--skip-orders", action="store_true",
                           help="push stock only; do not poll the platform for orders")
+        subscribe = sub.add_parser("subscribe",
+                                   help="register (or repair) the platform's webhooks")
+        subscribe.add_argument("--workspace", required=True, metavar="SLUG")
+        subscribe.add_argument("connection_id")
         dead = sub.add_parser("dead-letters", help="pushes parked after repeated failures")
         dead.add_argument("--workspace", required=True, metavar="SLUG")
         dead.add_argument("connection_id")
@@ -60,6 +64,16 @@ class Command(BaseCommand):
             self._list(workspace.id)
         elif action == "sync":
             self._sync(workspace.id, options["connection_id"], orders=not options["skip_orders"])
+        elif action == "subscribe":
+            try:
+                subscribed = call(lambda: connection_subscribe(
+                    workspace_id=workspace.id, connection_id=options["connection_id"]))
+            except ChannelError as exc:
+                raise CommandError(f"the platform refused: {exc.message}") from None
+            for subscription in subscribed:
+                state = "active" if subscription.active else "inactive"
+                self.stdout.write(f"{subscription.platform_topic}\t{state}\t"
+                                  f"{subscription.address}")
         elif action == "dead-letters":
             for item in call(lambda: selectors.dead_letters(
                     workspace_id=workspace.id, connection_id=options["connection_id"])):
@@ -80,12 +94,23 @@ class Command(BaseCommand):
         else:
             credentials = {"url": options["url"], "consumer_key": options["consumer_key"],
                            "consumer_secret": options["consumer_secret"]}
+        verify = not options["no_verify"]
         connection = call(lambda: connection_add(
             workspace_id=workspace_id, platform=platform, name=options["name"],
             credentials=credentials, webhook_secret=options["webhook_secret"],
-            actor=Actor.system("cli"), verify=not options["no_verify"]))
+            actor=Actor.system("cli"), verify=verify))
         self.stdout.write(f"connected {platform} as {connection.name!r}; webhooks go to "
-                          f"/webhooks/{platform}/{connection.id}")
+                          f"{webhook_address(connection)}")
+        if verify:
+            # The connection is kept either way (`connection subscribe` tries again): a
+            # platform hiccup must not undo a verified connection.
+            try:
+                subscribed = connection_subscribe(workspace_id=workspace_id,
+                                                  connection_id=connection.id)
+            except ChannelError as exc:
+                self.stderr.write(f"warning: webhooks not registered: {exc.message}")
+            else:
+                self.stdout.write(f"webhook subscriptions: {len(subscribed)}")
         self.stdout.write(str(connection.id))
 
     def _sync(self, workspace_id: Any, connection_id: str, *, orders: bool) -> None:
