@@ -1,5 +1,6 @@
-"""Writes for channel connections: create (after checking the credentials), location
-mappings, and the sync bookkeeping the engine keeps on each connection."""
+"""Writes for channel connections: create (after checking the credentials), webhook
+subscriptions, location mappings, listings with their first push, and the sync bookkeeping
+the engine keeps on each connection (health, dispatch lease)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ from storesync.inventory.models import Location
 from storesync.security import audit
 
 
+def _check_input(platform: str, name: str, webhook_secret: str) -> None:
+    if platform not in Platform.values:
+        raise ValidationError(f"platform is one of {', '.join(Platform.values)}", field="platform")
+    if not name.strip():
+        raise ValidationError("a connection needs a name", field="name")
+    if len(webhook_secret) < 16:
+        raise ValidationError("a webhook secret has at least 16 characters", field="webhook_secret")
+
+
 def connection_create(
     *,
     workspace_id: uuid.UUID,
@@ -34,12 +44,7 @@ def connection_create(
     actor: audit.Actor,
 ) -> Connection:
     """Store a connection with its credentials encrypted under the workspace's data key."""
-    if platform not in Platform.values:
-        raise ValidationError(f"platform is one of {', '.join(Platform.values)}", field="platform")
-    if not name.strip():
-        raise ValidationError("a connection needs a name", field="name")
-    if len(webhook_secret) < 16:
-        raise ValidationError("a webhook secret has at least 16 characters", field="webhook_secret")
+    _check_input(platform, name, webhook_secret)
     try:
         with workspace_scope(workspace_id), transaction.atomic():
             connection = Connection.objects.create(
@@ -78,8 +83,7 @@ def connection_add(*, workspace_id: uuid.UUID, platform: str, name: str,
     """Check the credentials with the platform (unless ``verify`` is False), then store the
     connection. Refused credentials raise ValidationError naming ``credentials``; nothing is
     stored."""
-    if platform not in Platform.values:
-        raise ValidationError(f"platform is one of {', '.join(Platform.values)}", field="platform")
+    _check_input(platform, name, webhook_secret)  # before any network call
     if verify:
         try:
             connector = build_connector(platform, credentials=credentials)
