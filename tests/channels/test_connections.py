@@ -51,6 +51,9 @@ def test_connection_add_verifies_the_credentials_and_stores_nothing_when_refused
     monkeypatch.setitem(fake_platform.SHOPS, state.shop, state)
     args = ["connection", "add", "shopify", "--workspace", "acme", "--name", "Main shop",
             "--shop", state.shop, "--webhook-secret", SECRET]
+    with pytest.raises(CommandError, match="webhook_secret"):
+        call_command(*args[:-1], "short", "--access-token", TOKEN)
+    assert state.calls == []  # bad input never reaches the platform
     with pytest.raises(CommandError, match="refused the credentials"):
         call_command(*args, "--access-token", "shpat_wrong")
     assert _connections(workspace.workspace.id) == []
