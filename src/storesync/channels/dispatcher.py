@@ -178,6 +178,8 @@ def _push(connection: Connection, connector: Connector, listings: Sequence[Listi
             done[listing.id] = (result.channel_quantity if result.channel_quantity is not None
                                 else result.update.quantity)
         elif result.outcome == PushOutcome.STALE and not last_try:
+            if result.channel_quantity is not None:  # what the platform says it has instead
+                listing.last_channel_quantity = result.channel_quantity
             stale.append(listing)
         else:
             failures.append((groups[listing.id], result.error or f"push {result.outcome.value}",
