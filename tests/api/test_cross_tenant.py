@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 from storesync.api.v1 import api
+from storesync.catalog.listings import ListingInput, listing_create
+from storesync.channels.services import connection_create
+from storesync.security.audit import Actor
 from tests.conftest import CUSTOMER
 
 # A valid body for every write that takes an id, so a 404 means "not yours", not "bad body".
@@ -19,6 +22,14 @@ SAMPLE_BODIES = {
     ("post", "/api/v1/orders/{order_id}/returns/{return_id}/cancel"): None,
     ("patch", "/api/v1/draft-orders/{draft_id}"): {"note": "Mallory"},
     ("post", "/api/v1/draft-orders/{draft_id}/complete"): {"payments": []},
+    ("post", "/api/v1/connections/{connection_id}/dead-letters/replay"): None,
+    ("post", "/api/v1/connections/{connection_id}/listings"): {
+        "variant_id": "0190c3c4-0000-7000-8000-000000000001", "external_product_id": "p",
+        "external_variant_id": "v", "inventory_item_id": "i"},
+    ("patch", "/api/v1/connections/{connection_id}/listings/{listing_id}"): {
+        "status": "unlisted"},
+    ("post", "/api/v1/connections/{connection_id}/location-mappings"): {
+        "channel_location_id": "loc", "location_id": "0190c3c4-0000-7000-8000-000000000002"},
 }
 
 
@@ -29,7 +40,7 @@ def _operations():
             yield path, method
 
 
-def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
+def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other_workspace):
     theirs = other_api.post("/api/v1/customers", CUSTOMER).json()
     product = other_api.post("/api/v1/products", {"title": "Theirs", "variants": [
         {"sku": "THEIRS-1", "price": "10.00"}]}).json()
@@ -51,8 +62,17 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
     checkout = other_api.post("/api/v1/abandoned-checkouts", {
         "lines": [{"sku": "THEIRS-1", "quantity": 1, "unit_price": "10.00"}],
         "abandoned_at": "2026-01-01T10:00:00Z", "email": "asha@example.com"}).json()
+    connection = connection_create(
+        workspace_id=other_workspace.workspace.id, platform="shopify", name="theirs",
+        credentials={}, webhook_secret="0123456789abcdef", actor=Actor.system("test"))
+    listing = listing_create(workspace_id=other_workspace.workspace.id, actor=Actor.system("test"),
+                             data=ListingInput(variant_id=product["variants"][0]["id"],
+                                               connection_id=connection.id,
+                                               external_product_id="p", external_variant_id="v",
+                                               inventory_item_id="i"))
     ids = {"customer_id": theirs["id"], "product_id": product["id"], "order_id": order["id"],
-           "return_id": returned["id"], "draft_id": draft["id"], "checkout_id": checkout["id"]}
+           "return_id": returned["id"], "draft_id": draft["id"], "checkout_id": checkout["id"],
+           "connection_id": str(connection.id), "listing_id": str(listing.id)}
     checked = 0
     for path, method in _operations():
         params = re.findall(r"{(\w+)}", path)

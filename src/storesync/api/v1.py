@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from storesync import __version__
 from storesync.api import (
     catalog,
+    channels,
     checkouts,
     customers,
     draft_orders,
@@ -38,3 +39,4 @@ api.add_router("/orders", orders.router)
 api.add_router("/orders", order_operations.router)
 api.add_router("/draft-orders", draft_orders.router)
 api.add_router("/abandoned-checkouts", checkouts.router)
+api.add_router("/connections", channels.router)

@@ -67,3 +67,47 @@ class Variant(TenantModel):
 
     def __str__(self) -> str:
         return self.sku
+
+
+class ListingStatus(models.TextChoices):
+    ACTIVE = "active"
+    UNLISTED = "unlisted"
+
+
+class Listing(TenantModel):
+    """A variant sold on one channel connection: the ids the platform knows it by.
+
+    The channel engine pushes the variant's available quantity to ``inventory_item_id`` at
+    ``channel_location_id`` while the listing is active. ``last_channel_quantity`` is what the
+    channel showed the last time storesync looked or pushed: the ``expected`` value of the next
+    compare-and-set push (None until known).
+    """
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="listings")
+    # By name: catalog sits below channels and never imports it.
+    connection = models.ForeignKey("channels.Connection", on_delete=models.CASCADE,
+                                   related_name="listings")
+    external_product_id = models.CharField(max_length=255)
+    external_variant_id = models.CharField(max_length=255)
+    inventory_item_id = models.CharField(max_length=255)
+    channel_location_id = models.CharField(max_length=255, blank=True)
+    price_override_minor = models.BigIntegerField(null=True, blank=True)
+    # Units held back from this channel (None: the connection's buffer applies).
+    safety_buffer = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=ListingStatus.choices,
+                              default=ListingStatus.ACTIVE)
+    last_channel_quantity = models.IntegerField(null=True, blank=True)
+    last_pushed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "external_variant_id"],
+                                    name="listing_external_variant"),
+            models.UniqueConstraint(fields=["connection", "variant"], name="listing_variant"),
+        ]
+        indexes = [models.Index(fields=["workspace", "variant"])]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}@{self.connection_id}"

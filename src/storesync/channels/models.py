@@ -1,4 +1,10 @@
-"""Connections to sales channels. Credentials are secrets: encrypted, never logged or shown."""
+"""Connections to sales channels and the engine's own tables: the inbox of webhook events,
+the outbox of quantity pushes, reconciliation cursors and location mappings.
+
+Credentials are secrets: encrypted, never logged or shown. Raw webhook payloads carry buyers'
+personal data (names, addresses, emails): encrypted, read only in an audited scope, and kept
+``WEBHOOK_RETENTION_DAYS`` (the privacy engine's retention job enforces it).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,9 @@ from django.db import models
 
 from storesync.core.tenancy import TenantModel
 from storesync.security.fields import EncryptedField
+
+WEBHOOK_PAYLOAD_CATEGORY = "user.channel.webhook_payload"
+WEBHOOK_RETENTION_DAYS = 30
 
 
 class Platform(models.TextChoices):
@@ -16,14 +25,24 @@ class Platform(models.TextChoices):
 
 
 class Connection(TenantModel):
-    """One shop on one platform. The connector (issue: channel sync) reads the credentials."""
+    """One shop on one platform, and the state of its sync (health, throttling, lease)."""
 
     platform = models.CharField(max_length=20, choices=Platform.choices)
     name = models.CharField(max_length=100)
     # JSON of the platform's credentials (access token, consumer key and secret, ...).
     credentials = EncryptedField(category="system.credentials", personal=False)
     webhook_secret = EncryptedField(category="system.credentials", personal=False)
+    # Units of every listing held back from this channel unless the listing sets its own.
+    safety_buffer = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    throttled_until = models.DateTimeField(null=True, blank=True)
+    # One dispatcher at a time: a lease taken by a conditional UPDATE. It expires on its own,
+    # so a worker killed mid-drain delays the next drain by at most the lease, never blocks it.
+    dispatch_lease_until = models.DateTimeField(null=True, blank=True)
+    dispatch_lease_token = models.CharField(max_length=32, blank=True)
 
     class Meta:
         constraints = [
@@ -32,3 +51,103 @@ class Connection(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.name}"
+
+
+class LocationMapping(TenantModel):
+    """Which hub locations feed one channel location's quantity. A connection without any
+    mapping sells the stock of every active hub location (the single-warehouse shop)."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE,
+                                   related_name="location_mappings")
+    channel_location_id = models.CharField(max_length=255)
+    location = models.ForeignKey("inventory.Location", on_delete=models.CASCADE,
+                                 related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "channel_location_id", "location"],
+                                    name="location_mapping_unique")
+        ]
+
+
+class InboxState(models.TextChoices):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    FAILED = "failed"
+    # Kept for a consumer that is not built yet (privacy requests): never dropped.
+    HELD = "held"
+
+
+class InboxEvent(TenantModel):
+    """A verified webhook, stored once per (connection, platform event id)."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE,
+                                   related_name="inbox_events")
+    event_id = models.CharField(max_length=255)
+    topic = models.CharField(max_length=64)
+    platform_topic = models.CharField(max_length=128)
+    resource_id = models.CharField(max_length=255, blank=True)
+    payload = EncryptedField(category=WEBHOOK_PAYLOAD_CATEGORY)
+    state = models.CharField(max_length=10, choices=InboxState.choices,
+                             default=InboxState.RECEIVED)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "event_id"], name="inbox_event_once")
+        ]
+        indexes = [models.Index(fields=["workspace", "state", "received_at"])]
+
+    def data_subject(self) -> tuple[str, str]:
+        return ("channel_event", str(self.pk))
+
+
+class OutboxState(models.TextChoices):
+    PENDING = "pending"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class OutboxItem(TenantModel):
+    """"The stock of this listing changed; tell the channel." The quantity is computed when
+    sent, so many rows of one listing coalesce into one push of the latest value. A row is
+    marked done only after the push it belongs to succeeded."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="outbox")
+    listing = models.ForeignKey("catalog.Listing", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=8, choices=OutboxState.choices,
+                             default=OutboxState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["connection", "state", "next_attempt_at"]),  # a drain
+            models.Index(fields=["state", "next_attempt_at"]),  # the sweep and /metrics
+        ]
+
+
+class SyncCursor(TenantModel):
+    """Where reconciliation stopped, per connection and stream ("orders")."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="cursors")
+    stream = models.CharField(max_length=32)
+    cursor = models.CharField(max_length=1000, blank=True)
+    # The high-water mark: the newest ``updated_at`` applied; the next run starts there.
+    updated_since = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    # One run per connection and stream at a time; expires by itself if a worker dies.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Set by a run that found the lease held: the holder runs once more before it stops.
+    rerun_requested = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "stream"], name="sync_cursor_stream")
+        ]

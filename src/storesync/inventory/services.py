@@ -27,6 +27,7 @@ from storesync.inventory.models import (
     Reservation,
     ReservationState,
 )
+from storesync.inventory.signals import send_stock_changed
 from storesync.security import audit
 
 
@@ -104,8 +105,10 @@ def stock_receive(*, workspace_id: uuid.UUID, variant_id: uuid.UUID, location_id
     _positive(quantity)
     with workspace_scope(workspace_id), transaction.atomic():
         level = _level(variant_id, location_id)
-        return _apply(level, kind=MovementKind.RECEIVE, on_hand=quantity, reason=reason,
-                      reference=reference, actor=actor)
+        movement = _apply(level, kind=MovementKind.RECEIVE, on_hand=quantity, reason=reason,
+                          reference=reference, actor=actor)
+        send_stock_changed(workspace_id=workspace_id, variant_ids=[variant_id])
+        return movement
 
 
 def stock_adjust(*, workspace_id: uuid.UUID, variant_id: uuid.UUID, location_id: uuid.UUID,
@@ -129,6 +132,7 @@ def stock_adjust(*, workspace_id: uuid.UUID, variant_id: uuid.UUID, location_id:
                          subject_id=level.id,
                          detail={"delta": delta, "on_hand_after": movement.on_hand_after,
                                  "reason": reason[:255]})
+        send_stock_changed(workspace_id=workspace_id, variant_ids=[variant_id])
         return movement
 
 
@@ -147,6 +151,7 @@ def stock_transfer(*, workspace_id: uuid.UUID, variant_id: uuid.UUID,
                      reason=reason, reference=reference, actor=actor)
         into = _apply(target, kind=MovementKind.TRANSFER_IN, on_hand=quantity, reason=reason,
                       reference=reference, actor=actor)
+        send_stock_changed(workspace_id=workspace_id, variant_ids=[variant_id])
     return out, into
 
 
@@ -157,8 +162,10 @@ def stock_return(*, workspace_id: uuid.UUID, variant_id: uuid.UUID, location_id:
     _positive(quantity)
     with workspace_scope(workspace_id), transaction.atomic():
         level = _level(variant_id, location_id)
-        return _apply(level, kind=MovementKind.RETURN, on_hand=quantity, reason=reason,
-                      reference=reference, actor=actor)
+        movement = _apply(level, kind=MovementKind.RETURN, on_hand=quantity, reason=reason,
+                          reference=reference, actor=actor)
+        send_stock_changed(workspace_id=workspace_id, variant_ids=[variant_id])
+        return movement
 
 
 def stock_reserve(*, workspace_id: uuid.UUID, lines: Sequence[StockLine], reference: str,
@@ -188,6 +195,8 @@ def stock_reserve(*, workspace_id: uuid.UUID, lines: Sequence[StockLine], refere
             reservations.append(Reservation(workspace_id=workspace_id, level_id=level.id,
                                             quantity=line.quantity, reference=reference))
         Reservation.objects.bulk_create(reservations)
+        send_stock_changed(workspace_id=workspace_id,
+                           variant_ids=[line.variant_id for line in lines])
     return reservations
 
 
@@ -204,6 +213,8 @@ def _close(workspace_id: uuid.UUID, reference: str, *, sale: bool,
         Reservation.objects.filter(id__in=[r.id for r in open_]).update(
             state=ReservationState.FULFILLED if sale else ReservationState.RELEASED,
             closed_at=timezone.now())
+        send_stock_changed(workspace_id=workspace_id,
+                           variant_ids=[r.level.variant_id for r in open_])
         return len(open_)
 
 
@@ -262,6 +273,8 @@ def _settle(workspace_id: uuid.UUID, reference: str, lines: Sequence[StockLine],
             _apply(level, kind=MovementKind.SALE if sale else MovementKind.RELEASE,
                    on_hand=-quantity if sale else 0, reserved=-quantity,
                    guard=Q(reserved__gte=quantity), reference=reference, actor=actor)
+        send_stock_changed(workspace_id=workspace_id,
+                           variant_ids=[line.variant_id for line in lines])
 
 
 def reservation_fulfil_lines(*, workspace_id: uuid.UUID, reference: str,
@@ -274,3 +287,18 @@ def reservation_release_lines(*, workspace_id: uuid.UUID, reference: str,
                               lines: Sequence[StockLine], actor: audit.Actor) -> None:
     """No longer to be shipped, in part: these quantities return to available stock."""
     _settle(workspace_id, reference, lines, sale=False, actor=actor)
+
+
+def level_set_safety_buffer(*, workspace_id: uuid.UUID, variant_id: uuid.UUID,
+                            location_id: uuid.UUID, safety_buffer: int,
+                            actor: audit.Actor) -> Level:
+    """Hold ``safety_buffer`` units of this level back from every channel (never sold online)."""
+    if not isinstance(safety_buffer, int) or safety_buffer < 0:
+        raise ValidationError("zero or a positive whole number", field="safety_buffer")
+    with workspace_scope(workspace_id), transaction.atomic():
+        level = _level(variant_id, location_id)
+        Level.objects.filter(id=level.id).update(
+            safety_buffer=safety_buffer, version=F("version") + 1, updated_at=timezone.now())
+        send_stock_changed(workspace_id=workspace_id, variant_ids=[variant_id])
+        level.refresh_from_db()
+        return level

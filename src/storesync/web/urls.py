@@ -4,6 +4,7 @@ from django.urls import path
 
 from storesync.web.views import (
     audit,
+    channels,
     customers,
     dashboard,
     invitations,
@@ -26,6 +27,9 @@ urlpatterns = [
     path("settings/tokens/", tokens.api_tokens, name="tokens"),
     path("settings/tokens/<uuid:token_id>/revoke", tokens.token_revoke, name="token_revoke"),
     path("settings/audit/", audit.audit_log, name="audit"),
+    path("channels/", channels.channel_list, name="channels"),
+    path("channels/<uuid:connection_id>/replay", channels.dead_letters_replay,
+         name="dead_letters_replay"),
     path("security/continue", security.after_mfa, name="after_mfa"),
     path("invitations/<str:token>/", invitations.accept, name="invitation"),
     path("w/", workspaces.workspace_list, name="workspaces"),

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from storesync.channels.connectors.base import Connector
-from storesync.channels.ratelimit import LocalThrottle, Throttle
+from storesync.channels.ratelimit import LocalThrottle, RedisThrottle, Throttle
 
 # platform -> module holding a ``Connector`` class (``<module>.Connector``)
 MODULES = {
@@ -16,7 +16,19 @@ MODULES = {
     "woocommerce": "storesync.channels.connectors.woocommerce",
 }
 
-_default_throttle = LocalThrottle()
+_default_throttle: Throttle | None = None
+
+
+def default_throttle() -> Throttle:
+    """The buckets every connector shares: in Redis when configured (all workers, all
+    machines), else in this process."""
+    global _default_throttle
+    if _default_throttle is None:
+        from django.conf import settings
+
+        url = settings.CONFIG.redis_url
+        _default_throttle = RedisThrottle(url) if url else LocalThrottle()
+    return _default_throttle
 
 
 def connector_class(platform: str) -> type[Connector]:
@@ -36,4 +48,4 @@ def build_connector(platform: str, *, credentials: dict[str, Any],
     tests and shared pools; the connector makes its own when None) and ``throttle``."""
     cls = connector_class(platform)
     return cls(credentials=credentials, http=http,  # type: ignore[call-arg]
-               throttle=throttle or _default_throttle)
+               throttle=throttle or default_throttle())

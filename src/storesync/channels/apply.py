@@ -1,0 +1,72 @@
+"""Apply an order as the channel has it to the hub, through the orders app.
+
+The mapping from the platform-neutral ``ChannelOrder`` to the orders app's
+``ExternalOrderInput`` is field for field: the orders app decides what a new version changes
+(it ignores stale versions, is idempotent per external id and flags SKUs it cannot map), and
+the stock it reserves or releases reaches the outbox through inventory's ``stock_changed``
+signal in the same transaction.
+"""
+
+from __future__ import annotations
+
+from storesync.channels.connectors.base import ChannelOrder
+from storesync.channels.models import Connection
+from storesync.customers.services import AddressInput
+from storesync.orders.external import (
+    ExternalLine,
+    ExternalOrderInput,
+    ExternalRefund,
+    ExternalRefundLine,
+    ExternalSyncResult,
+    order_sync_external,
+)
+from storesync.orders.services import PaymentInput
+from storesync.security import audit
+
+
+def external_order_input(order: ChannelOrder) -> ExternalOrderInput:
+    """The orders app's input for a channel's order (no I/O)."""
+    address = order.shipping_address
+    return ExternalOrderInput(
+        external_id=order.external_id,
+        name=order.name,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        currency=order.currency,
+        lines=tuple(
+            ExternalLine(external_id=line.external_id, sku=line.sku, quantity=line.quantity,
+                         unit_price_minor=line.unit_price_minor, title=line.title,
+                         discount_minor=line.discount_minor, hsn_code=line.hsn_code)
+            for line in order.lines),
+        shipping_address=AddressInput(
+            name=address.name, line1=address.line1, line2=address.line2, city=address.city,
+            postcode=address.postcode, province_code=address.province_code,
+            country_code=address.country_code or "IN", phone=address.phone),
+        email=order.email,
+        shipping_minor=order.shipping_minor,
+        financial_status=order.financial_status,
+        cancelled_at=order.cancelled_at,
+        cancel_reason=order.cancel_reason,
+        refunds=tuple(
+            ExternalRefund(external_id=refund.external_id, created_at=refund.created_at,
+                           amount_minor=refund.amount_minor,
+                           lines=tuple(ExternalRefundLine(line_external_id=line.line_external_id,
+                                                          quantity=line.quantity,
+                                                          restock=line.restock)
+                                       for line in refund.lines))
+            for refund in order.refunds),
+        payments=tuple(
+            PaymentInput(kind=payment.kind, amount_minor=payment.amount_minor,
+                         gateway=payment.gateway, card_brand=payment.card_brand,
+                         card_last4=payment.card_last4, external_id=payment.external_id)
+            for payment in order.payments),
+        buyer_gstin=order.buyer_gstin,
+    )
+
+
+def apply_channel_order(*, connection: Connection, order: ChannelOrder,
+                        actor: audit.Actor) -> ExternalSyncResult:
+    """Upsert ``order`` in the hub; the result names the variants whose stock moved."""
+    return order_sync_external(workspace_id=connection.workspace_id,
+                               connection_id=connection.id, source=connection.platform,
+                               data=external_order_input(order), actor=actor)
