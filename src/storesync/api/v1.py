@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from storesync import __version__
-from storesync.api import catalog, customers, errors, inventory, orders, workspace
+from storesync.api import bulk, catalog, customers, errors, inventory, jobs, orders, workspace
 from storesync.api.auth import TokenAuth
 
 api = NinjaAPI(
@@ -25,3 +25,6 @@ api.add_router("/customers", customers.router)
 api.add_router("/products", catalog.router)
 api.add_router("/inventory", inventory.router)
 api.add_router("/orders", orders.router)
+api.add_router("/imports", bulk.imports)
+api.add_router("/exports", bulk.exports)
+api.add_router("/jobs", jobs.router)

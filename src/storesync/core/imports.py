@@ -178,6 +178,5 @@ def run_import_job_with(context: JobContext, importer: Importer[T]) -> dict[str,
                         f"{outcome.invalid_rows} row(s); nothing was saved", result=summary)
     if outcome.write_error:
         raise JobFailed(outcome.write_error, result=summary)
-    if not outcome.dry_run:
-        path.unlink(missing_ok=True)  # done: the upload is not kept once imported
+    path.unlink(missing_ok=True)  # done: the upload is kept only while a retry may need it
     return summary

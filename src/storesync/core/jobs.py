@@ -13,7 +13,7 @@ it runs (an import-linter contract), and a path keeps the kinds listed in one pl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,12 +203,12 @@ def job_get(*, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
 
 
 def job_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: int = 50,
-             kind: str | None = None, state: str | None = None) -> Page[Job]:
-    """Newest first, optionally of one kind or state."""
+             kinds: Collection[str] | None = None, state: str | None = None) -> Page[Job]:
+    """Newest first, optionally only of some kinds or of one state."""
     with workspace_scope(workspace_id):
         queryset = Job.objects.all()
-        if kind:
-            queryset = queryset.filter(kind=kind)
+        if kinds is not None:
+            queryset = queryset.filter(kind__in=list(kinds))
         if state:
             queryset = queryset.filter(state=state)
         return keyset_page(queryset, cursor=cursor, limit=limit)

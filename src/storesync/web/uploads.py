@@ -1,0 +1,30 @@
+"""The request-body limit, with a larger allowance for CSV import uploads.
+
+Every body stays under ``STORESYNC_MAX_BODY_BYTES`` (1 MiB by default), except a POST to
+``/api/v1/imports/``, which may carry a file up to ``STORESYNC_MAX_IMPORT_BYTES`` (50 MiB by
+default, about 300,000 product rows). Django spools such uploads to a temporary file, so the
+allowance costs disk, not memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from storesync.web.middleware import BodySizeLimitMiddleware as _Limit
+
+IMPORT_PATH = "/api/v1/imports/"
+
+
+class BodySizeLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.default = _Limit(get_response)
+        self.imports = _Limit(get_response)
+        self.imports.limit = int(settings.STORESYNC_MAX_IMPORT_BYTES)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.path.startswith(IMPORT_PATH):
+            return self.imports(request)
+        return self.default(request)
