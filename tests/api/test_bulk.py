@@ -9,8 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from storesync.core.tenancy import workspace_scope
 from storesync.catalog.models import Variant
+from storesync.core.tenancy import workspace_scope
 
 PRODUCTS = ("handle,title,option1_name,option1_value,sku,price,tax_rate\n"
             "tee,Cotton Tee,Size,S,TEE-S,199.00,5\n"
@@ -110,7 +110,7 @@ def test_failed_inventory_import_can_be_retried_after_the_cause_is_fixed(
     assert done["state"] == "succeeded" and done["attempts"] == 2
     assert owner_api.post(f"/api/v1/jobs/{job['id']}/retry").status_code == 409
     exported = b"".join(owner_api.get("/api/v1/exports/inventory").streaming_content).decode()
-    assert list(csv.DictReader(io.StringIO(exported)))[0]["on_hand"] == "12"
+    assert next(iter(csv.DictReader(io.StringIO(exported))))["on_hand"] == "12"
 
 
 def test_exports_stream_csv(owner_api, django_capture_on_commit_callbacks):

@@ -12,7 +12,7 @@ from storesync.core.imports import run_import
 from storesync.core.tenancy import workspace_scope
 from storesync.inventory.bulk import StockChange, StockImporter, levels_csv, stock_bulk_apply
 from storesync.inventory.models import Level, Movement
-from storesync.inventory.services import InsufficientStock, stock_reserve, StockLine
+from storesync.inventory.services import InsufficientStock, StockLine, stock_reserve
 from storesync.security.audit import Actor
 
 ACTOR = Actor.system("test")
@@ -32,7 +32,7 @@ def _levels(ws):
 
 
 def test_counts_set_on_hand_and_every_change_is_in_the_ledger(stock, tmp_path):
-    ws, variants, main, store = stock
+    ws, _variants, _main, _store = stock
     text = ("sku,location,on_hand,adjust,safety_buffer,low_stock_threshold\n"
             "KURTA-M,Pune warehouse,40,,2,5\n"
             "KURTA-L,pune warehouse,12,,,\n"          # location names ignore case
@@ -54,7 +54,7 @@ def test_counts_set_on_hand_and_every_change_is_in_the_ledger(stock, tmp_path):
 
 
 def test_bad_rows_are_reported_by_row_and_column_and_nothing_changes(stock, tmp_path):
-    ws, variants, main, store = stock
+    ws, _variants, _main, _store = stock
     text = ("sku,location,on_hand,adjust\n"
             "KURTA-M,Pune warehouse,10,\n"
             "NOPE,Pune warehouse,1,\n"
@@ -72,7 +72,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_changes(stock, tmp_
 
 
 def test_reserved_stock_cannot_be_counted_away(stock, tmp_path):
-    ws, variants, main, store = stock
+    ws, variants, main, _store = stock
     _import(ws, tmp_path, "sku,location,on_hand\nKURTA-M,Pune warehouse,5\n")
     stock_reserve(workspace_id=ws, reference="order-1", actor=ACTOR, lines=[
         StockLine(variants["KURTA-M"].id, main.id, 4)])
@@ -86,7 +86,7 @@ def test_reserved_stock_cannot_be_counted_away(stock, tmp_path):
 
 
 def test_export_has_the_import_columns_and_reimports(stock, tmp_path):
-    ws, variants, main, store = stock
+    ws, _variants, _main, _store = stock
     _import(ws, tmp_path, "sku,location,on_hand,safety_buffer\nKURTA-M,Pune warehouse,9,1\n"
                           "KURTA-L,Mumbai store,4,\n")
     text = "".join(levels_csv(workspace_id=ws, batch_size=1))

@@ -15,7 +15,7 @@ ACTOR = Actor.system("test")
 
 
 def test_order_lines_export_without_personal_data(stock):
-    ws, variants, main, store = stock
+    ws, variants, main, _store = stock
     stock_receive(workspace_id=ws, variant_id=variants["KURTA-M"].id, location_id=main.id,
                   quantity=5, actor=ACTOR)
     stock_receive(workspace_id=ws, variant_id=variants["KURTA-L"].id, location_id=main.id,

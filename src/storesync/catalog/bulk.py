@@ -38,9 +38,9 @@ from storesync.core.csvio import Columns, Problem, Record, RowCheck, csv_chunks
 from storesync.core.errors import Conflict, ValidationError
 from storesync.core.imports import Unit, run_import_job_with
 from storesync.core.jobs import JobContext
-from storesync.core.selectors import workspace_get
 from storesync.core.money import from_minor
 from storesync.core.pagination import keyset_batches
+from storesync.core.selectors import workspace_get
 from storesync.core.tenancy import workspace_scope
 from storesync.security import audit
 
@@ -213,11 +213,10 @@ class ProductImporter:
         sku_rows = {v.sku: (unit, row) for unit in drafts.values() if unit.item is not None
                     for v, row in zip(unit.item.data.variants, unit.item.rows, strict=True)}
         with workspace_scope(self.workspace_id):
-            used = Variant.objects.filter(sku__in=list(sku_rows)).values_list(
-                "sku", "product__handle")
-            existing = Product.objects.filter(handle__in=list(drafts)).annotate(
-                variant_count=Count("variants"))
-            used, existing = list(used), list(existing)
+            used = list(Variant.objects.filter(sku__in=list(sku_rows)).values_list(
+                "sku", "product__handle"))
+            existing = list(Product.objects.filter(handle__in=list(drafts)).annotate(
+                variant_count=Count("variants")))
         for sku, handle in used:
             unit, row = sku_rows[sku]
             assert unit.item is not None
@@ -310,7 +309,7 @@ def products_bulk_upsert(*, workspace_id: uuid.UUID, products: list[ProductInput
                     changed_variants.append(variant)
         try:
             Product.objects.bulk_create(new_products, batch_size=500)
-            Product.objects.bulk_update([p for p in existing.values()],
+            Product.objects.bulk_update(list(existing.values()),
                                         UPDATED_PRODUCT_FIELDS, batch_size=500)
             Variant.objects.bulk_create(new_variants, batch_size=500)
             Variant.objects.bulk_update(changed_variants, UPDATED_VARIANT_FIELDS, batch_size=500)

@@ -221,7 +221,9 @@ class ProblemLog:
         self.keep = keep
         self.count = 0
         self.first: list[Problem] = []
-        self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        # Lives as long as the log (closed by ``close``), so no ``with`` block.
+        self._spool = tempfile.TemporaryFile(  # noqa: SIM115
+            "w+", encoding="utf-8", newline="")
         self._writer = csv.writer(self._spool)
         self._writer.writerow(["row", "column", "value", "problem"])
 

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from storesync.catalog.bulk import ProductImporter
 from storesync.cli.common import keyring_ready, workspace_by_slug
 from storesync.core.csvio import CsvRejected, CsvSource
-from storesync.core.imports import ImportOutcome, Importer, run_import
+from storesync.core.imports import Importer, ImportOutcome, run_import
 from storesync.inventory.bulk import StockImporter
 from storesync.security.audit import Actor
 
