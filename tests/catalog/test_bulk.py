@@ -61,11 +61,13 @@ def test_import_creates_products_with_variants_and_exact_money(workspace, tmp_pa
 def test_reimport_updates_instead_of_duplicating(workspace, tmp_path):
     ws = workspace.workspace.id
     _import(ws, _write(tmp_path, GOOD))
-    changed = GOOD.replace("KURTA-L,899.50", "KURTA-L,949.00")
+    changed = GOOD.replace("KURTA-L,899.50", "KURTA-L,949.00").replace("Cotton", "Linen")
     outcome = _import(ws, _write(tmp_path, changed, "again.csv"))
     assert outcome.ok, [str(p) for p in outcome.problems.first]
     assert outcome.written["variants_updated"] == 3 and outcome.written["products_created"] == 0
     assert _stored(ws)["KURTA-L"].price_minor == 94900
+    assert _stored(ws)["KURTA-L"].product.title == "Linen Kurta"
+    assert _stored(ws)["KURTA-L"].product.version == 2
     with workspace_scope(ws):
         assert Product.objects.count() == 2
 

@@ -34,6 +34,7 @@ from storesync.catalog.services import (
     _check_variant,
     _variant,
 )
+from storesync.core.bulkwrite import tenant_bulk_update
 from storesync.core.csvio import Columns, Problem, Record, RowCheck, csv_chunks
 from storesync.core.errors import Conflict, ValidationError
 from storesync.core.imports import Unit, run_import_job_with
@@ -309,10 +310,9 @@ def products_bulk_upsert(*, workspace_id: uuid.UUID, products: list[ProductInput
                     changed_variants.append(variant)
         try:
             Product.objects.bulk_create(new_products, batch_size=500)
-            Product.objects.bulk_update(list(existing.values()),
-                                        UPDATED_PRODUCT_FIELDS, batch_size=500)
+            tenant_bulk_update(list(existing.values()), UPDATED_PRODUCT_FIELDS)
             Variant.objects.bulk_create(new_variants, batch_size=500)
-            Variant.objects.bulk_update(changed_variants, UPDATED_VARIANT_FIELDS, batch_size=500)
+            tenant_bulk_update(changed_variants, UPDATED_VARIANT_FIELDS)
         except IntegrityError:
             raise Conflict("a SKU or handle is already used", field="sku") from None
     counts["products_created"] = len(new_products)

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from storesync.catalog.models import Variant
+from storesync.core.bulkwrite import tenant_bulk_update
 from storesync.core.csvio import Columns, Problem, Record, RowCheck, csv_chunks
 from storesync.core.errors import ValidationError
 from storesync.core.imports import Unit, run_import_job_with
@@ -103,8 +104,8 @@ def stock_bulk_apply(*, workspace_id: uuid.UUID, changes: list[StockChange], act
         moves = [m for c in changes if (m := _change(levels[(c.variant_id, c.location_id)], c,
                                                       now, reason, reference, actor))]
         touched = [levels[pair] for pair in wanted]
-        Level.objects.bulk_update(touched, ["on_hand", "safety_buffer", "low_stock_threshold",
-                                            "version", "updated_at"], batch_size=500)
+        tenant_bulk_update(touched, ["on_hand", "safety_buffer", "low_stock_threshold",
+                                     "version", "updated_at"])
         Movement.objects.bulk_create(moves, batch_size=1000)
     return {"levels_created": len(created), "levels_updated": len(touched),
             "movements": len(moves)}
