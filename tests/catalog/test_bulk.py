@@ -143,10 +143,11 @@ def test_semicolon_and_tab_files_and_a_bom_are_understood(workspace, tmp_path, d
 
 def test_shopify_header_names_are_accepted(workspace, tmp_path):
     ws = workspace.workspace.id
-    text = ("Handle,Title,Option1 Name,Option1 Value,Variant SKU,Variant Price,Cost per item\n"
-            "tee,Tee,Size,S,TEE-S,199,80\n")
+    text = ("Handle,Title,Body (HTML),Option1 Name,Option1 Value,Variant SKU,Variant Price,"
+            "Cost per item\ntee,Tee,<p>Soft</p>,Size,S,TEE-S,199,80\n")
     outcome = _import(ws, _write(tmp_path, text))
     assert outcome.ok and _stored(ws)["TEE-S"].cost_minor == 8000
+    assert _stored(ws)["TEE-S"].product.description == "<p>Soft</p>"
 
 
 def test_unreadable_files_are_refused_with_a_reason(workspace, tmp_path):

@@ -45,16 +45,17 @@ from storesync.core.selectors import workspace_get
 from storesync.core.tenancy import workspace_scope
 from storesync.security import audit
 
-PRODUCT_COLUMNS = ("title", "vendor", "product_type", "tags", "status", "option1_name",
-                   "option2_name", "option3_name")
-HEADER = ("handle", "title", "vendor", "product_type", "tags", "status",
+PRODUCT_COLUMNS = ("title", "description", "vendor", "product_type", "tags", "status",
+                   "option1_name", "option2_name", "option3_name")
+HEADER = ("handle", "title", "description", "vendor", "product_type", "tags", "status",
           "option1_name", "option1_value", "option2_name", "option2_value",
           "option3_name", "option3_value", "sku", "barcode", "price", "compare_at_price",
           "cost", "weight_grams", "hsn_code", "tax_rate")
 COLUMNS = Columns(
     required=("handle", "title", "sku", "price"),
     optional=tuple(c for c in HEADER if c not in ("handle", "title", "sku", "price")),
-    aliases={"variant_sku": "sku", "variant_price": "price", "type": "product_type",
+    aliases={"body_(html)": "description", "variant_sku": "sku", "variant_price": "price",
+             "type": "product_type",
              "variant_compare_at_price": "compare_at_price", "variant_barcode": "barcode",
              "cost_per_item": "cost", "variant_grams": "weight_grams",
              "variant_hsn_code": "hsn_code", "variant_tax_rate": "tax_rate"},
@@ -64,8 +65,8 @@ _SERVICE_FIELDS = {"sku": "sku", "price": "price", "compare_at": "compare_at_pri
                    "cost": "cost", "weight_grams": "weight_grams", "options": "option1_value",
                    "hsn_code": "hsn_code", "tax_rate": "tax_rate", "title": "title",
                    "status": "status", "handle": "handle", "variants": None}
-UPDATED_PRODUCT_FIELDS = ["title", "vendor", "product_type", "status", "tags", "version",
-                          "updated_at"]
+UPDATED_PRODUCT_FIELDS = ["title", "description", "vendor", "product_type", "status", "tags",
+                          "version", "updated_at"]
 UPDATED_VARIANT_FIELDS = ["barcode", "title", "option1", "option2", "option3", "price_minor",
                           "compare_at_minor", "cost_minor", "weight_grams", "hsn_code",
                           "tax_rate_bp", "version", "updated_at"]
@@ -159,6 +160,7 @@ class ProductImporter:
         variants = [self._variant(check, len(names)) for check in checks]
         data = ProductInput(
             title=head.text("title", required=True), handle=handle, status=status,
+            description=head.text("description", max_length=20000),
             vendor=head.text("vendor"), product_type=head.text("product_type"),
             tags=[t.strip() for t in head.text("tags", max_length=5000).split(",") if t.strip()],
             options=names, variants=[v for v in variants if v is not None])
@@ -293,6 +295,7 @@ def products_bulk_upsert(*, workspace_id: uuid.UUID, products: list[ProductInput
                 product.version += 1
                 counts["products_updated"] += 1
             product.title, product.vendor = data.title.strip(), data.vendor.strip()
+            product.description = data.description
             product.product_type, product.status = data.product_type.strip(), data.status
             product.tags = sorted({t.strip() for t in data.tags if t.strip()})
             product.updated_at = now
@@ -345,8 +348,8 @@ def _product_row(product: Product, variant: Variant, names: list[str],
     def money(minor: int | None) -> str:
         return "" if minor is None else from_minor(minor, currency)
 
-    return [product.handle, product.title, product.vendor, product.product_type,
-            ", ".join(product.tags), product.status,
+    return [product.handle, product.title, product.description, product.vendor,
+            product.product_type, ", ".join(product.tags), product.status,
             names[0], variant.option1, names[1], variant.option2, names[2], variant.option3,
             variant.sku, variant.barcode, money(variant.price_minor),
             money(variant.compare_at_minor), money(variant.cost_minor), variant.weight_grams,
