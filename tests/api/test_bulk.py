@@ -129,3 +129,14 @@ def test_exports_stream_csv(owner_api, django_capture_on_commit_callbacks):
 @pytest.mark.parametrize("path", ["/api/v1/exports/orders", "/api/v1/jobs"])
 def test_anonymous_requests_are_refused(client, db, path):
     assert client.get(path).status_code == 401
+
+
+def test_a_queued_import_can_be_cancelled_then_retried(owner_api, workspace):
+    job = _upload(owner_api, "/api/v1/imports/products", PRODUCTS).json()  # not yet run
+    assert job["state"] == "queued"
+    cancelled = owner_api.post(f"/api/v1/jobs/{job['id']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    assert owner_api.post(f"/api/v1/jobs/{job['id']}/cancel").status_code == 409
+    again = owner_api.post(f"/api/v1/jobs/{job['id']}/retry")
+    assert again.status_code == 202 and again.json()["state"] == "queued"
+    assert _skus(workspace.workspace.id) == set()

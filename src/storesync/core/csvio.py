@@ -297,7 +297,9 @@ class RowCheck:
         try:
             minor = to_minor(value, currency, field=column)
         except ValidationError as exc:
-            self.fail(column, exc.message, value)
+            hint = "; use a point for decimals and no thousands separator (1499.50)" \
+                if "," in value else ""
+            self.fail(column, exc.message + hint, value)
             return None
         if minor < 0:
             self.fail(column, "cannot be negative", value)
