@@ -148,7 +148,9 @@ def csv_section(results: list[dict]) -> str:
         "RSS* is the command's peak resident memory (`ru_maxrss` from `os.wait4` on that "
         "process alone, spawned by a small launcher so it does not inherit a larger parent's "
         "peak). Import validates every row, then writes in 1,000-row transactions; stock "
-        "changes go through the movement ledger. Goal: import peak memory under 300 MB.",
+        "changes go through the movement ledger. Goal: import peak memory under 300 MB. Other "
+        "work shared the 2 cores while measuring: the start-up baseline shows how busy they "
+        "were, so compare peak memory (stable) more than rates (noisy).",
         "",
         "| database | variants | baseline start-up | import products | import stock | "
         "export products | export stock |",
