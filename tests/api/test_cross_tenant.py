@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from storesync.api.v1 import api
 from tests.conftest import CUSTOMER
 
@@ -13,6 +15,8 @@ SAMPLE_BODIES = {
     ("patch", "/api/v1/products/{product_id}"): {"title": "Mallory"},
     ("post", "/api/v1/orders/{order_id}/cancel"): {"reason": "Mallory"},
     ("post", "/api/v1/orders/{order_id}/fulfil"): None,
+    ("post", "/api/v1/jobs/{job_id}/retry"): None,
+    ("post", "/api/v1/jobs/{job_id}/cancel"): None,
 }
 
 
@@ -34,7 +38,11 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
         "lines": [{"sku": "THEIRS-1", "quantity": 1}],
         "shipping_address": {"name": "Asha", "line1": "x", "city": "Pune",
                              "province_code": "MH"}}).json()
-    ids = {"customer_id": theirs["id"], "product_id": product["id"], "order_id": order["id"]}
+    upload = SimpleUploadedFile("p.csv", b"handle,title,sku,price\nx,X,X-1,1\n")
+    job = other_api.client.post("/api/v1/imports/products", data={"file": upload},
+                                headers=other_api.headers).json()
+    ids = {"customer_id": theirs["id"], "product_id": product["id"], "order_id": order["id"],
+           "job_id": job["id"]}
     checked = 0
     for path, method in _operations():
         params = re.findall(r"{(\w+)}", path)
