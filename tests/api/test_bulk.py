@@ -140,3 +140,21 @@ def test_a_queued_import_can_be_cancelled_then_retried(owner_api, workspace):
     again = owner_api.post(f"/api/v1/jobs/{job['id']}/retry")
     assert again.status_code == 202 and again.json()["state"] == "queued"
     assert _skus(workspace.workspace.id) == set()
+
+
+def test_a_large_upload_with_an_idempotency_key_is_accepted_once(
+        owner_api, workspace, django_capture_on_commit_callbacks):
+    rows = "".join(f"h-{i},Product {i},SKU-{i},10.00\n" for i in range(60_000))
+    text = "handle,title,sku,price\n" + rows  # > 1 MiB, the limit of other bodies
+    assert len(text) > 1024 * 1024
+    key = {"Idempotency-Key": "upload-1"}
+    first = owner_api.client.post(
+        "/api/v1/imports/products", headers={**owner_api.headers, **key},
+        data={"file": SimpleUploadedFile("big.csv", text.encode(), "text/csv")})
+    again = owner_api.client.post(
+        "/api/v1/imports/products", headers={**owner_api.headers, **key},
+        data={"file": SimpleUploadedFile("big.csv", text.encode(), "text/csv")})
+    assert first.status_code == again.status_code == 202
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert len(owner_api.get("/api/v1/jobs").json()["items"]) == 1
