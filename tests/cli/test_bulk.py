@@ -90,3 +90,27 @@ def test_orders_export_help_says_there_is_no_personal_data(workspace, capsys):
     assert "no personal data" in capsys.readouterr().out.replace("\n", " ")
     with pytest.raises(CommandError, match="not a date"):
         call_command("export", "orders", "--workspace", "acme", "--from", "yesterday")
+
+
+@pytest.mark.slow
+def test_console_script_exit_codes_and_streams(tmp_path):
+    """The real `storesync` process: refused file -> exit 1 and a report; CSV on stdout."""
+    from storesync.security.keyring import generate_master_key
+    from tests.cli.test_commands import _cli
+
+    key = generate_master_key()
+    assert _cli(tmp_path, "migrate", "-v", "0", key=key).returncode == 0
+    assert _cli(tmp_path, "workspace", "create", "shop", "--name", "Shop", "--owner",
+                "o@shop.example", key=key).returncode == 0
+    bad = _file(tmp_path, PRODUCTS + "cap,Cap,,,CAP-1,oops,,\n", "bad.csv")
+    refused = _cli(tmp_path, "import", "products", str(bad), "--workspace", "shop", key=key)
+    assert refused.returncode == 1
+    assert "row 4, column price" in refused.stderr and "bad.csv.problems.csv" in refused.stderr
+    good = _file(tmp_path, PRODUCTS, "good.csv")
+    done = _cli(tmp_path, "import", "products", str(good), "--workspace", "shop", key=key)
+    assert done.returncode == 0 and "imported 2 of 2 rows" in done.stdout
+    assert "rows" in done.stderr  # the progress bar
+    exported = _cli(tmp_path, "export", "products", "--workspace", "shop", key=key)
+    assert exported.returncode == 0
+    assert {r["sku"] for r in csv.DictReader(io.StringIO(exported.stdout))} == {
+        "KURTA-M", "KURTA-L"}
