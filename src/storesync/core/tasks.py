@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from huey.contrib.djhuey import db_task
 
+from storesync.core.errors import StoresyncError
 from storesync.core.logs import get_logger
 from storesync.core.models import Invitation, Workspace
 from storesync.core.tenancy import workspace_scope
@@ -63,6 +64,10 @@ def job_run(workspace_id: str, job_id: str) -> None:
         return
     except jobs.JobFailed as exc:
         jobs.job_fail(workspace_id=wid, job_id=jid, error=str(exc), result=exc.result)
+        return
+    except StoresyncError as exc:  # a rule of the domain: its message is for people
+        where = f" ({exc.field})" if exc.field else ""
+        jobs.job_fail(workspace_id=wid, job_id=jid, error=f"{exc.message}{where}")
         return
     except Exception as exc:
         log.exception("job_failed", job_id=job_id, kind=job.kind)
