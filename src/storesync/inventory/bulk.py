@@ -150,8 +150,12 @@ class StockImporter:
         self.actor = actor
         self.reference = reference
         with workspace_scope(workspace_id):
-            self.locations = {name.casefold(): (lid, name) for lid, name in
-                              Location.objects.values_list("id", "name")}
+            self.names = dict(Location.objects.values_list("name", "id"))
+        # Names match ignoring case, unless two locations differ only by case.
+        folded: dict[str, list[uuid.UUID]] = {}
+        for name, lid in self.names.items():
+            folded.setdefault(name.casefold(), []).append(lid)
+        self.folded = {key: ids[0] for key, ids in folded.items() if len(ids) == 1}
         self._pairs: dict[tuple[str, str], int] = {}
 
     def units(self, records: Iterable[Record | Problem]) -> Iterator[Unit[StockRow]]:
@@ -167,8 +171,8 @@ class StockImporter:
     def _row(self, check: RowCheck) -> StockRow:
         sku = check.text("sku", required=True, max_length=64)
         location = check.text("location", required=True, max_length=100)
-        if location and location.casefold() not in self.locations:
-            names = ", ".join(sorted(n for _, n in self.locations.values())) or "none yet"
+        if location and self.location_id(location) is None:
+            names = ", ".join(sorted(self.names)) or "none yet"
             check.fail("location", f"no such location (locations: {names})", location)
         on_hand = check.integer("on_hand", maximum=MAX_QUANTITY)
         delta = check.integer("adjust", minimum=None, maximum=MAX_QUANTITY)
@@ -189,6 +193,15 @@ class StockImporter:
         self._pairs.setdefault(pair, check.row)
         return row
 
+    def location_id(self, name: str) -> uuid.UUID | None:
+        return self.names.get(name) or self.folded.get(name.casefold())
+
+    def _location(self, name: str) -> uuid.UUID:
+        found = self.location_id(name)
+        if found is None:  # validated before writing; gone only if renamed meanwhile
+            raise ValidationError(f"no location named {name!r}", field="location")
+        return found
+
     def _resolve(self, units: Iterable[Unit[StockRow]]) -> dict[str, uuid.UUID]:
         skus = [u.item.sku for u in units if u.item is not None]
         with workspace_scope(self.workspace_id):
@@ -206,7 +219,7 @@ class StockImporter:
             if row.sku not in variants:
                 unit.problems.append(Problem(row.row, "sku", "no variant has this SKU", row.sku))
                 continue
-            level = levels.get((variants[row.sku], self.locations[row.location.casefold()][0]))
+            level = levels.get((variants[row.sku], self.location_id(row.location)))
             on_hand, reserved = (level.on_hand, level.reserved) if level else (0, 0)
             target = row.on_hand if row.on_hand is not None else on_hand + (row.delta or 0)
             if target != on_hand and (target < 0 or target < reserved):
@@ -218,7 +231,7 @@ class StockImporter:
     def write(self, items: list[StockRow]) -> dict[str, int]:
         variants = self._resolve(Unit(r.row, 1, r) for r in items)
         changes = [StockChange(variant_id=variants[r.sku],
-                               location_id=self.locations[r.location.casefold()][0],
+                               location_id=self._location(r.location),
                                on_hand=r.on_hand, delta=r.delta, safety_buffer=r.safety_buffer,
                                low_stock_threshold=r.low_stock_threshold) for r in items]
         return stock_bulk_apply(workspace_id=self.workspace_id, changes=changes,
