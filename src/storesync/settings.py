@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os as _os
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -49,7 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "storesync.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "storesync.web.middleware.BodySizeLimitMiddleware",
+    "storesync.web.uploads.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -199,6 +200,11 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if CONFIG.https el
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = CONFIG.max_body_bytes
 STORESYNC_MAX_BODY_BYTES = CONFIG.max_body_bytes
+# CSV uploads to /api/v1/imports/ (storesync.web.uploads); spooled to disk, not memory.
+_max_import = _os.environ.get("STORESYNC_MAX_IMPORT_BYTES", str(50 * 1024 * 1024))
+if not _max_import.isdigit():
+    raise _config.ConfigError("STORESYNC_MAX_IMPORT_BYTES must be a whole number of bytes")
+STORESYNC_MAX_IMPORT_BYTES = int(_max_import)
 
 if CONFIG.smtp_url:
     _smtp = urlsplit(CONFIG.smtp_url)

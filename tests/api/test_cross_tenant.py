@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from storesync.api.v1 import api
 from storesync.catalog.listings import ListingInput, listing_create
 from storesync.channels.services import connection_create
@@ -30,6 +32,8 @@ SAMPLE_BODIES = {
         "status": "unlisted"},
     ("post", "/api/v1/connections/{connection_id}/location-mappings"): {
         "channel_location_id": "loc", "location_id": "0190c3c4-0000-7000-8000-000000000002"},
+    ("post", "/api/v1/jobs/{job_id}/retry"): None,
+    ("post", "/api/v1/jobs/{job_id}/cancel"): None,
 }
 
 
@@ -70,9 +74,20 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other
                                                connection_id=connection.id,
                                                external_product_id="p", external_variant_id="v",
                                                inventory_item_id="i"))
-    ids = {"customer_id": theirs["id"], "product_id": product["id"], "order_id": order["id"],
-           "return_id": returned["id"], "draft_id": draft["id"], "checkout_id": checkout["id"],
-           "connection_id": str(connection.id), "listing_id": str(listing.id)}
+    upload = SimpleUploadedFile("p.csv", b"handle,title,sku,price\nx,X,X-1,1\n")
+    job = other_api.client.post("/api/v1/imports/products", data={"file": upload},
+                                headers=other_api.headers).json()
+    ids = {
+        "customer_id": theirs["id"],
+        "product_id": product["id"],
+        "order_id": order["id"],
+        "return_id": returned["id"],
+        "draft_id": draft["id"],
+        "checkout_id": checkout["id"],
+        "connection_id": str(connection.id),
+        "listing_id": str(listing.id),
+        "job_id": job["id"],
+    }
     checked = 0
     for path, method in _operations():
         params = re.findall(r"{(\w+)}", path)

@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from storesync import __version__
 from storesync.api import (
+    bulk,
     catalog,
     channels,
     checkouts,
@@ -13,6 +14,7 @@ from storesync.api import (
     draft_orders,
     errors,
     inventory,
+    jobs,
     order_operations,
     orders,
     workspace,
@@ -40,3 +42,6 @@ api.add_router("/orders", order_operations.router)
 api.add_router("/draft-orders", draft_orders.router)
 api.add_router("/abandoned-checkouts", checkouts.router)
 api.add_router("/connections", channels.router)
+api.add_router("/imports", bulk.imports)
+api.add_router("/exports", bulk.exports)
+api.add_router("/jobs", jobs.router)

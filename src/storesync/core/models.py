@@ -106,3 +106,44 @@ class Invitation(TenantModel):
 
     def data_subject(self) -> tuple[str, str]:
         return "invitation", str(self.pk)
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Job(TenantModel):
+    """A long-running piece of work (an import, a push to a channel) that people can watch.
+
+    ``kind`` names what runs (``storesync.core.jobs.RUNNERS``); ``params`` is what it needs to run
+    again on retry; ``result`` is a short JSON summary for the UI and API, and ``result_file`` an
+    optional file under the data directory (a full error report, an export) relative to it.
+    """
+
+    kind = models.CharField(max_length=40)
+    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
+    params = models.JSONField(default=dict, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    stage = models.CharField(max_length=40, blank=True)
+    last_error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    result_file = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_by_type = models.CharField(max_length=16)
+    created_by_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "kind", "id"]),
+                   models.Index(fields=["workspace", "state", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.state}"

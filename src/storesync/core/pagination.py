@@ -7,6 +7,7 @@ not grow with its depth, and rows inserted meanwhile neither repeat nor vanish.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -32,3 +33,28 @@ def keyset_page(queryset: models.QuerySet[M], *, cursor: str | None, limit: int)
     items = list(queryset.order_by("-id")[: limit + 1])
     next_cursor = str(items[limit - 1].pk) if len(items) > limit else None
     return Page(items[:limit], next_cursor)
+
+
+def keyset_batches(make_queryset: Callable[[], models.QuerySet[M]], *,
+                   workspace_id: uuid.UUID, batch_size: int = 500) -> Iterator[list[M]]:
+    """Every row of ``make_queryset()`` in ascending id order, ``batch_size`` rows at a time.
+
+    Memory stays constant whatever the table's size (no ``.all()`` into a list), and each
+    batch is read inside the workspace scope, so the iterator can be consumed anywhere (a
+    streaming response, a file writer) without holding a scope open between batches.
+    """
+    from storesync.core.tenancy import workspace_scope
+
+    last: uuid.UUID | None = None
+    while True:
+        with workspace_scope(workspace_id):
+            queryset = make_queryset()
+            if last is not None:
+                queryset = queryset.filter(id__gt=last)
+            batch = list(queryset.order_by("id")[:batch_size])
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].pk
+        if len(batch) < batch_size:
+            return

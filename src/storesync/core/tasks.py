@@ -8,10 +8,14 @@ from django.conf import settings
 from django.core.mail import send_mail
 from huey.contrib.djhuey import db_task
 
+from storesync.core.errors import StoresyncError
+from storesync.core.logs import get_logger
 from storesync.core.models import Invitation, Workspace
 from storesync.core.tenancy import workspace_scope
 from storesync.security.access import personal_data_access
 from storesync.security.audit import Actor
+
+log = get_logger(__name__)
 
 
 @db_task(retries=5, retry_delay=30)
@@ -37,3 +41,38 @@ def send_invitation(workspace_id: str, invitation_id: str, token: str) -> None:
         from_email=None,
         recipient_list=[recipient],
     )
+
+
+@db_task()
+def job_run(workspace_id: str, job_id: str) -> None:
+    """Run a ``core.Job``: its runner reports progress; the outcome is stored on the job.
+
+    Not retried by Huey: a failed job stays failed, with its error, until someone retries it
+    (``job_retry``), because most failures (a bad file, a conflict) need a person first.
+    """
+    from storesync.core import jobs
+
+    wid, jid = uuid.UUID(workspace_id), uuid.UUID(job_id)
+    job = jobs.job_start(workspace_id=wid, job_id=jid)
+    if job is None:
+        return
+    context = jobs.JobContext(job_id=jid, workspace_id=wid, kind=job.kind, params=job.params,
+                              actor=Actor(job.created_by_type, job.created_by_id))
+    try:
+        result = jobs.runner_for(job.kind)(context)
+    except jobs.JobCancelled:
+        return
+    except jobs.JobFailed as exc:
+        jobs.job_fail(workspace_id=wid, job_id=jid, error=str(exc), result=exc.result)
+        return
+    except StoresyncError as exc:  # a rule of the domain: its message is for people
+        where = f" ({exc.field})" if exc.field else ""
+        jobs.job_fail(workspace_id=wid, job_id=jid, error=f"{exc.message}{where}")
+        return
+    except Exception as exc:
+        log.exception("job_failed", job_id=job_id, kind=job.kind)
+        jobs.job_fail(workspace_id=wid, job_id=jid,
+                      error=f"the job stopped on an unexpected error ({type(exc).__name__}); "
+                            "it is logged, and the job can be retried")
+        return
+    jobs.job_finish(workspace_id=wid, job_id=jid, result=result)
