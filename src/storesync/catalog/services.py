@@ -136,9 +136,40 @@ def product_create(*, workspace_id: uuid.UUID, data: ProductInput,
     return product
 
 
+VARIANT_EDITABLE = frozenset({"barcode", "price_minor", "compare_at_minor", "cost_minor",
+                              "weight_grams", "hsn_code", "tax_rate_bp"})
+
+
+def _apply_variant_changes(product: Product, changes: dict[uuid.UUID, dict[str, object]]) -> None:
+    """Validate and save edits of existing variants (SKU and options stay as they are)."""
+    variants = {v.id: v for v in Variant.objects.filter(product=product).order_by("position")}
+    for index, (variant_id, fields) in enumerate(changes.items()):
+        variant = variants.get(variant_id)
+        if variant is None:
+            raise ValidationError("not a variant of this product", field=f"variants.{index}")
+        unknown = set(fields) - VARIANT_EDITABLE
+        if unknown:
+            raise ValidationError("not a field that can be changed here",
+                                  field=f"variants.{index}.{sorted(unknown)[0]}")
+        for name, value in fields.items():
+            setattr(variant, name, value)
+        position = list(variants).index(variant_id)
+        _check_variant(position, VariantInput(
+            sku=variant.sku, price_minor=variant.price_minor, barcode=variant.barcode,
+            options=[o for o in (variant.option1, variant.option2, variant.option3) if o],
+            compare_at_minor=variant.compare_at_minor, cost_minor=variant.cost_minor,
+            weight_grams=variant.weight_grams, hsn_code=variant.hsn_code,
+            tax_rate_bp=variant.tax_rate_bp), len(product.options))
+        variant.version += 1
+        variant.save()
+
+
 def product_update(*, workspace_id: uuid.UUID, product_id: uuid.UUID, expected_version: int | None,
-                   changes: dict[str, object], actor: audit.Actor) -> Product:
-    """Change product fields; with ``expected_version`` a stale write is a Conflict, not lost."""
+                   changes: dict[str, object], actor: audit.Actor,
+                   variant_changes: dict[uuid.UUID, dict[str, object]] | None = None) -> Product:
+    """Change product fields and, optionally, fields of its existing variants (prices, tax,
+    HSN, weight, barcode), all in one transaction. With ``expected_version`` a stale write is
+    a Conflict, not lost; any change bumps the product's version."""
     allowed = {"title", "description", "vendor", "product_type", "status", "tags"}
     unknown = set(changes) - allowed
     if unknown:
@@ -157,6 +188,8 @@ def product_update(*, workspace_id: uuid.UUID, product_id: uuid.UUID, expected_v
                            field="version")
         for name, value in changes.items():
             setattr(product, name, value)
+        if variant_changes:
+            _apply_variant_changes(product, variant_changes)
         product.version += 1
         product.save()
     return product
