@@ -75,7 +75,7 @@ def test_order_page_has_lines_gst_totals_payments_and_timeline(owner_client, pla
     html = response.content.decode()
     assert response.status_code == 200
     assert "KURTA-M" in html and "Cotton Kurta (M)" in html
-    # 2 × 899.00 at 5% GST, tax-inclusive, shipped from a warehouse without a state: IGST.
+    # 2 x 899.00 at 5% GST, tax-inclusive, shipped from a warehouse without a state: IGST.
     assert re.search(r'id="order-total"><strong>₹1,798.00<', html)
     assert re.search(r'id="igst">₹85.62<', html)
     assert "visa •••• 4242" in html and "razorpay" in html
@@ -192,8 +192,9 @@ def test_list_pages_with_a_keyset_cursor(owner_client, stock, placed_order, monk
     for _ in range(2):
         order_create(workspace_id=ws, actor=ACTOR, data=OrderInput(
             lines=[LineInput(sku="KURTA-M", quantity=1)], location_id=main.id,
-            shipping_address=AddressInput(name="A B", line1="1 Road", city="Pune", postcode="411001",
-                                          province_code="MH", country_code="IN")))
+            shipping_address=AddressInput(name="A B", line1="1 Road", city="Pune",
+                                          postcode="411001", province_code="MH",
+                                          country_code="IN")))
     monkeypatch.setattr(view, "PAGE_SIZE", 2)
     first = owner_client.get("/orders/?state=open").content.decode()
     assert "#1003" in first and "#1002" in first and "#1001<" not in first
