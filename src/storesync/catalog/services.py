@@ -60,6 +60,8 @@ def _check_variant(index: int, variant: VariantInput, option_count: int) -> None
     if len(variant.options) != option_count:
         raise ValidationError(f"give one value for each of the {option_count} options",
                               field=where + "options")
+    if any(not value.strip() for value in variant.options):
+        raise ValidationError("give a value for every option", field=where + "options")
     if variant.hsn_code and not (variant.hsn_code.isdigit() and len(variant.hsn_code) in (4, 6, 8)):
         raise ValidationError("an HSN code has 4, 6 or 8 digits", field=where + "hsn_code")
     if variant.tax_rate_bp not in GST_RATES_BP:

@@ -24,10 +24,9 @@ class MoneyField(forms.CharField):
     """An amount typed in major units (``1299.50``), cleaned to integer minor units."""
 
     def __init__(self, *args: Any, currency: str = "INR", **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 20)
         super().__init__(*args, **kwargs)
         self.currency = currency
-        self.widget.attrs.update(inputmode="decimal", autocomplete="off")
+        self.widget.attrs.update(inputmode="decimal", autocomplete="off", maxlength="20")
 
     def prepare_value(self, value: Any) -> Any:
         # Initial values are minor units (ints); posted values are the typed text.
@@ -37,6 +36,8 @@ class MoneyField(forms.CharField):
         text = str(super().to_python(value) or "").strip().replace(",", "")
         if not text:
             return None
+        if len(text) > 20:
+            raise forms.ValidationError("not an amount")
         try:
             minor = to_minor(text, self.currency, field="amount")
         except ServiceValidationError as exc:
