@@ -60,6 +60,7 @@ def test_adjust_writes_the_ledger_with_actor_and_reason(owner_client, workspace,
     assert (last.actor_type, last.actor_id) == ("user", str(workspace.owner.id))
     page = owner_client.get(f"/inventory/{level.id}/").content.decode()
     assert "damaged in transit" in page and 'id="on-hand">7<' in page
+    assert "owner@acme.example" in page.split('id="ledger"')[1]  # who, by name
     assert "Adjusted by -3: 7 on hand." in page
 
 

@@ -97,7 +97,7 @@ def sales_chart(days: list[DaySales], currency: str) -> SalesChart:
     total_orders = sum(d.orders for d in days)
     total_revenue = sum(d.revenue_minor for d in days)
     best = max(days, key=lambda d: d.revenue_minor, default=None)
-    description = (f"{len(days)} days: {total_orders} orders, "
+    description = (f"{len(days)} days: {total_orders} order{'s' if total_orders != 1 else ''}, "
                    f"{format_money(total_revenue, currency)} revenue.")
     if best is not None and best.revenue_minor:
         description += (f" Best day {_day_label(best.day)} with "

@@ -24,6 +24,7 @@ from storesync.core.permissions import Perm
 from storesync.inventory import selectors, services
 from storesync.inventory.models import Level, Location
 from storesync.web.membership import Member, member_of, member_required
+from storesync.web.views.audit import actor_label, actor_names
 
 PAGE_SIZE = 50
 LEDGER_PAGE = 50
@@ -129,8 +130,10 @@ def _page(request: HttpRequest, level: Level, bound: dict[str, forms.Form] | Non
                                          limit=LEDGER_PAGE)
     except ValidationError:
         raise Http404("That page of the ledger does not exist.") from None
+    names = actor_names(member.workspace.id) if ledger.items else {}
+    movements = [(m, actor_label(names, m.actor_type, m.actor_id)) for m in ledger.items]
     return render(request, "storesync/inventory/level.html", {
-        **forms_, "level": level, "movements": ledger.items, "next_cursor": ledger.next_cursor,
+        **forms_, "level": level, "movements": movements, "next_cursor": ledger.next_cursor,
         "paged": bool(request.GET.get("cursor")),
         "can_change": member.can(Perm.MANAGE_INVENTORY),
     }, status=status)

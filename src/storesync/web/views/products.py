@@ -92,8 +92,11 @@ class VariantEditForm(VariantFieldsForm):
     variant_id = forms.UUIDField(widget=forms.HiddenInput)
 
 
-NewVariants = forms.formset_factory(NewVariantForm, extra=0, max_num=MAX_ROWS,
-                                    absolute_max=MAX_ROWS)
+def new_variants(rows: int) -> type[forms.BaseFormSet]:
+    """Blank variant rows (``extra``, so that rows left empty are ignored, not required)."""
+    return forms.formset_factory(NewVariantForm, extra=rows, max_num=MAX_ROWS,
+                                 absolute_max=MAX_ROWS)
+
 EditVariants = forms.formset_factory(VariantEditForm, extra=0, max_num=100, absolute_max=100)
 
 
@@ -183,7 +186,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
     currency = member.workspace.currency
     posted = request.POST if request.method == "POST" else None
     form = NewProductForm(posted)
-    rows = NewVariants(posted, prefix="v", initial=None if posted else [{}] * _rows(request))
+    rows = new_variants(_rows(request))(posted, prefix="v")
     _currency_forms([form, *rows.forms], currency)
     if posted is not None and form.is_valid() and rows.is_valid():
         product = _create(request, form, rows)

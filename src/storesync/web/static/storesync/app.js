@@ -1,4 +1,4 @@
-// storesync's only script: the phone menu and confirmations. No third-party code.
+// storesync's only script: the phone menu, confirmations, the chart's scroll position. No third-party code.
 document.addEventListener("DOMContentLoaded", () => {
   const toggle = document.querySelector(".menu-toggle");
   const nav = document.getElementById("nav");
@@ -8,6 +8,10 @@ document.addEventListener("DOMContentLoaded", () => {
       toggle.setAttribute("aria-expanded", String(open));
     });
   }
+  // A chart wider than a phone scrolls inside its box: start at the newest day (the right).
+  document.querySelectorAll(".chart .scroll").forEach((box) => {
+    box.scrollLeft = box.scrollWidth;
+  });
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
