@@ -143,20 +143,23 @@ VARIANT_EDITABLE = frozenset({"barcode", "price_minor", "compare_at_minor", "cos
 
 
 def _apply_variant_changes(product: Product, changes: dict[uuid.UUID, dict[str, object]]) -> None:
-    """Validate and save edits of existing variants (SKU and options stay as they are)."""
+    """Validate and save edits of existing variants (SKU and options stay as they are).
+
+    Errors name the variant by its position in the product (``variants.1.price``)."""
     variants = {v.id: v for v in Variant.objects.filter(product=product).order_by("position")}
-    for index, (variant_id, fields) in enumerate(changes.items()):
+    positions = {variant_id: index for index, variant_id in enumerate(variants)}
+    for variant_id, fields in changes.items():
         variant = variants.get(variant_id)
         if variant is None:
-            raise ValidationError("not a variant of this product", field=f"variants.{index}")
+            raise ValidationError("not a variant of this product", field="variants")
+        where = f"variants.{positions[variant_id]}."
         unknown = set(fields) - VARIANT_EDITABLE
         if unknown:
             raise ValidationError("not a field that can be changed here",
-                                  field=f"variants.{index}.{sorted(unknown)[0]}")
+                                  field=where + sorted(unknown)[0])
         for name, value in fields.items():
             setattr(variant, name, value)
-        position = list(variants).index(variant_id)
-        _check_variant(position, VariantInput(
+        _check_variant(positions[variant_id], VariantInput(
             sku=variant.sku, price_minor=variant.price_minor, barcode=variant.barcode,
             options=[o for o in (variant.option1, variant.option2, variant.option3) if o],
             compare_at_minor=variant.compare_at_minor, cost_minor=variant.cost_minor,
