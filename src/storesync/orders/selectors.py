@@ -15,7 +15,7 @@ from storesync.core.ids import parse_id
 from storesync.core.pagination import Page, keyset_page
 from storesync.core.tenancy import workspace_scope
 from storesync.inventory.selectors import movements_by_reference
-from storesync.orders.models import Order
+from storesync.orders.models import FulfillmentStatus, Order
 from storesync.security.access import personal_data_access
 from storesync.security.audit import Actor, chain_of
 from storesync.security.models import AuditEvent
@@ -57,6 +57,13 @@ def order_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: int
         if placed_to:
             queryset = queryset.filter(placed_at__lt=placed_to)
         return keyset_page(queryset, cursor=cursor, limit=limit)
+
+
+def open_order_count(*, workspace_id: uuid.UUID) -> int:
+    """Orders waiting to ship: not cancelled and not (fully) fulfilled."""
+    with workspace_scope(workspace_id):
+        return Order.objects.filter(cancelled_at__isnull=True).exclude(
+            fulfillment_status=FulfillmentStatus.FULFILLED).count()
 
 
 def order_sources(*, workspace_id: uuid.UUID) -> list[str]:

@@ -17,7 +17,6 @@ from storesync.core.tenancy import workspace_scope
 from storesync.customers.models import Customer
 from storesync.inventory.selectors import low_stock
 from storesync.orders import selectors as orders
-from storesync.orders.models import Order
 from storesync.web.charts import sales_chart
 from storesync.web.localtime import business_timezone
 from storesync.web.membership import Member, member_of, member_required
@@ -33,16 +32,14 @@ def _sales(member: Member) -> dict[str, Any]:
     days = orders.sales_by_day(workspace_id=ws.id, first_day=today - timedelta(CHART_DAYS - 1),
                                days=CHART_DAYS, tz=tz)
     since = datetime.combine(today - timedelta(CHART_DAYS - 1), time.min, tzinfo=tz)
-    with workspace_scope(ws.id):
-        open_orders = Order.objects.filter(fulfillment_status="unfulfilled",
-                                           cancelled_at__isnull=True).count()
     return {"today": days[-1], "days": days, "chart": sales_chart(days, ws.currency),
-            "open_orders": open_orders, "chart_days": CHART_DAYS,
+            "open_orders": orders.open_order_count(workspace_id=ws.id), "chart_days": CHART_DAYS,
             "sources": orders.sales_by_source(workspace_id=ws.id, since=since)}
 
 
 def _connections(member: Member) -> list[Connection]:
-    # Names and platforms only: credentials stay sealed (never read here).
+    # Names and platforms only: credentials stay sealed (never read here). A read, not a
+    # write; it moves to a channels selector (with sync status) when channel sync lands.
     with workspace_scope(member.workspace.id):
         return list(Connection.objects.only("id", "name", "platform", "created_at")
                     .order_by("name")[:50])

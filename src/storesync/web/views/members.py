@@ -110,6 +110,9 @@ def members(request: HttpRequest) -> HttpResponse:
     with workspace_scope(ws):
         people = Paginator(Membership.objects.select_related("user").order_by("created_at"),
                            PAGE_SIZE).get_page(request.GET.get("page"))
+        # Read the page now, inside the scope: on PostgreSQL, row-level security hides every
+        # row from a query that runs later, in the template.
+        people.object_list = list(people.object_list)
         pending = list(Invitation.objects.filter(accepted_at__isnull=True,
                                                  revoked_at__isnull=True)
                        .order_by("-created_at")
