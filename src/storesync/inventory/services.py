@@ -91,12 +91,16 @@ def location_update(*, workspace_id: uuid.UUID, location_id: uuid.UUID,
             location = Location.objects.select_for_update().filter(id=location_id).first()
             if location is None:
                 raise NotFound("no such location")
-            for name, value in clean.items():
-                setattr(location, name, value)
-            location.save()
+            changed = sorted(name for name, value in clean.items()
+                             if getattr(location, name) != value)
+            if not changed:
+                return location
+            for name in changed:
+                setattr(location, name, clean[name])
+            location.save(update_fields=changed)
             audit.record(action=audit.Action.LOCATION_UPDATED, actor=actor,
                          workspace_id=workspace_id, subject_type="location",
-                         subject_id=location.id, detail={"fields": sorted(clean)})
+                         subject_id=location.id, detail={"fields": changed})
             return location
     except IntegrityError:
         raise Conflict(f"a location named {clean.get('name')!r} exists", field="name") from None
