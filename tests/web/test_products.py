@@ -211,3 +211,14 @@ def test_other_workspaces_products_are_not_found(other_workspace, stock):
     assert "Cotton Kurta" not in intruder.get("/products/?q=kurta").content.decode()
     with workspace_scope(ws):
         assert Product.objects.get(id=product_id).status == "draft"
+
+
+def test_list_and_page_show_stock(owner_client, stock, placed_order):
+    _ws, variants, _main, _store = stock
+    product_id = variants["KURTA-M"].product_id
+    listing = owner_client.get("/products/").content.decode()
+    assert re.search(r'data-label="Available" class="num">8<', listing)  # 10 on hand, 2 held
+    page = owner_client.get(f"/products/{product_id}/").content.decode()
+    stock_table = page.split('id="h-stock"')[1].split("</section>")[0]
+    assert "KURTA-M" in stock_table and "Pune warehouse" in stock_table
+    assert "<strong>8</strong>" in stock_table

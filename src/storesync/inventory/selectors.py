@@ -45,6 +45,26 @@ def available_to_sell(*, workspace_id: uuid.UUID, variant_id: uuid.UUID) -> int:
                if level.location.is_active)
 
 
+def levels_of_products(*, workspace_id: uuid.UUID,
+                       product_ids: list[uuid.UUID]) -> list[Level]:
+    """Every level of these products' variants, with variant and location, by SKU then
+    location name."""
+    with workspace_scope(workspace_id):
+        return list(Level.objects.filter(variant__product_id__in=product_ids)
+                    .select_related("variant", "location")
+                    .order_by("variant__sku", "location__name"))
+
+
+def available_by_product(*, workspace_id: uuid.UUID,
+                         product_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Available to sell per product: the sum over its variants and active locations."""
+    totals = dict.fromkeys(product_ids, 0)
+    for level in levels_of_products(workspace_id=workspace_id, product_ids=product_ids):
+        if level.location.is_active:
+            totals[level.variant.product_id] += level.available
+    return totals
+
+
 def low_stock(*, workspace_id: uuid.UUID, limit: int = 100) -> list[Level]:
     """Levels at or below their threshold, emptiest first."""
     with workspace_scope(workspace_id):

@@ -22,6 +22,7 @@ from storesync.catalog.models import Product, ProductStatus, Variant
 from storesync.core.errors import Conflict, NotFound, StoresyncError, ValidationError
 from storesync.core.permissions import Perm
 from storesync.core.tenancy import workspace_scope
+from storesync.inventory.selectors import available_by_product, levels_of_products
 from storesync.web.membership import member_of, member_required
 from storesync.web.views.forms import GST_CHOICES, MoneyField, add_error, with_currency
 
@@ -137,8 +138,11 @@ def product_list(request: HttpRequest) -> HttpResponse:
                                       cursor=request.GET.get("cursor") or None)
     except ValidationError:
         raise Http404("That page of products does not exist.") from None
+    stock = available_by_product(workspace_id=member.workspace.id,
+                                 product_ids=[p.id for p in page.items])
     return render(request, "storesync/products/list.html", {
-        "products": page.items, "next_cursor": page.next_cursor, "q": search,
+        "products": [(p, stock[p.id]) for p in page.items], "next_cursor": page.next_cursor,
+        "q": search,
         "status": status, "statuses": ProductStatus.choices,
         "paged": bool(request.GET.get("cursor")), "currency": member.workspace.currency,
     })
@@ -271,6 +275,8 @@ def product_detail(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
     variants = _variants(product)
     return render(request, "storesync/products/detail.html", {
         "product": product, "form": form, "rows": list(zip(rows.forms, variants, strict=False)),
+        "levels": levels_of_products(workspace_id=member.workspace.id,
+                                     product_ids=[product.id]),
         "formset": rows, "can_edit": can_edit, "currency": member.workspace.currency,
     }, status=status)
 
