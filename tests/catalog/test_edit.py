@@ -74,3 +74,25 @@ def test_search_matches_title_or_sku(stock):
     assert titles("COTTON") == ["Cotton Kurta"]
     assert titles("kurta-l") == ["Cotton Kurta"]
     assert titles("nothing") == []
+
+
+def test_variant_add_checks_like_create_and_bumps_the_version(stock):
+    ws, variants, *_ = stock
+    product_id = variants["KURTA-M"].product_id
+    added = services.variant_add(workspace_id=ws, product_id=product_id, expected_version=1,
+                                 actor=ACTOR, data=services.VariantInput(
+                                     sku="KURTA-S", price_minor=79900, options=["S"]))
+    assert (added.position, added.option1) == (3, "S")
+    assert selectors.product_get(workspace_id=ws, product_id=product_id).version == 2
+    cases = [(1, services.VariantInput(sku="KURTA-XS", price_minor=1, options=["XS"]), Conflict),
+             (None, services.VariantInput(sku="KURTA-M", price_minor=1, options=["XS"]), Conflict),
+             (None, services.VariantInput(sku="KURTA-2", price_minor=1, options=["S"]),
+              ValidationError),
+             (None, services.VariantInput(sku="KURTA-3", price_minor=1, options=[]),
+              ValidationError)]
+    for version, data, error in cases:
+        with pytest.raises(error):
+            services.variant_add(workspace_id=ws, product_id=product_id, actor=ACTOR,
+                                 expected_version=version, data=data)
+    with workspace_scope(ws):
+        assert Variant.objects.filter(product_id=product_id).count() == 3

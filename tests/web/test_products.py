@@ -222,3 +222,46 @@ def test_list_and_page_show_stock(owner_client, stock, placed_order):
     stock_table = page.split('id="h-stock"')[1].split("</section>")[0]
     assert "KURTA-M" in stock_table and "Pune warehouse" in stock_table
     assert "<strong>8</strong>" in stock_table
+
+
+def _add_variant(version: int, **fields: str) -> dict[str, str]:
+    row = {"sku": "KURTA-XL", "option1": "XL", "price": "949", "compare_at": "", "cost": "",
+           "weight_grams": "", "hsn_code": "6206", "tax_rate": "500", "barcode": "", **fields}
+    return {"new-version": str(version), **{f"new-{k}": v for k, v in row.items()}}
+
+
+def test_add_a_variant_to_a_product(owner_client, stock):
+    ws, variants, *_ = stock
+    product_id = variants["KURTA-M"].product_id
+    page = owner_client.get(f"/products/{product_id}/").content.decode()
+    assert 'id="add-variant"' in page and ">Size</label>" in page  # labelled by option name
+    response = owner_client.post(f"/products/{product_id}/variants", _add_variant(1))
+    assert response.status_code == 302
+    added = _variant_by_sku(ws, "KURTA-XL")
+    assert (added.option1, added.price_minor, added.position, added.title) == (
+        "XL", 94900, 3, "XL")
+    # Now version 2: a form opened at version 1 is refused, and so is a duplicate.
+    stale = owner_client.post(f"/products/{product_id}/variants",
+                              _add_variant(1, sku="KURTA-XXL", option1="XXL"))
+    assert stale.status_code == 409 and "changed since you opened it" in stale.content.decode()
+    for fields, message in [({"sku": "KURTA-M", "option1": "XS"}, "is already used"),
+                            ({"sku": "KURTA-S", "option1": "M"}, "same option values"),
+                            ({"sku": "KURTA-S", "option1": ""}, "This field is required")]:
+        bad = owner_client.post(f"/products/{product_id}/variants", _add_variant(2, **fields))
+        assert bad.status_code in (400, 409) and message in bad.content.decode(), fields
+    with workspace_scope(ws):
+        assert Variant.objects.filter(product_id=product_id).count() == 3
+
+
+def test_viewer_cannot_add_a_variant(member_client, stock):
+    ws, variants, *_ = stock
+    viewer = member_client("viewer", totp=False)
+    product_id = variants["KURTA-M"].product_id
+    assert viewer.post(f"/products/{product_id}/variants", _add_variant(1)).status_code == 403
+    with workspace_scope(ws):
+        assert Variant.objects.filter(product_id=product_id).count() == 2
+
+
+def _variant_by_sku(ws, sku: str) -> Variant:
+    with workspace_scope(ws):
+        return Variant.objects.get(sku=sku)

@@ -198,3 +198,33 @@ def product_update(*, workspace_id: uuid.UUID, product_id: uuid.UUID, expected_v
         product.version += 1
         product.save()
     return product
+
+
+def variant_add(*, workspace_id: uuid.UUID, product_id: uuid.UUID, expected_version: int | None,
+                data: VariantInput, actor: audit.Actor) -> Variant:
+    """Add a variant to an existing product (checked like ``product_create``'s); bumps the
+    product's version, and a stale ``expected_version`` is a Conflict."""
+    with workspace_scope(workspace_id), transaction.atomic():
+        product = Product.objects.select_for_update().filter(id=product_id).first()
+        if product is None:
+            raise NotFound("no such product")
+        if expected_version is not None and product.version != expected_version:
+            raise Conflict("the product changed since you read it; reload and retry",
+                           field="version")
+        existing = list(Variant.objects.filter(product=product))
+        _check_variant(len(existing), data, len(product.options))
+        combo = tuple(v.strip() for v in data.options)
+        if any((v.option1, v.option2, v.option3)[:len(combo)] == combo for v in existing):
+            raise ValidationError("another variant has the same option values",
+                                  field=f"variants.{len(existing)}.options")
+        if Variant.objects.filter(sku=data.sku.strip()).exists():
+            raise Conflict(f"SKU {data.sku.strip()!r} is already used", field="sku")
+        position = max((v.position for v in existing), default=0) + 1
+        try:
+            variant = _variant(product, position, data)
+            variant.save(force_insert=True)
+        except IntegrityError:
+            raise Conflict(f"SKU {data.sku.strip()!r} is already used", field="sku") from None
+        product.version += 1
+        product.save(update_fields=["version", "updated_at"])
+    return variant

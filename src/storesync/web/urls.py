@@ -30,6 +30,7 @@ urlpatterns = [
     path("products/<uuid:product_id>/", products.product_detail, name="product"),
     path("products/<uuid:product_id>/archive", products.product_archive,
          name="product_archive"),
+    path("products/<uuid:product_id>/variants", products.variant_add, name="variant_add"),
     path("inventory/", inventory.level_list, name="inventory"),
     path("inventory/receive", inventory.stock_receive, name="stock_receive"),
     path("inventory/<uuid:level_id>/", inventory.level_detail, name="level"),

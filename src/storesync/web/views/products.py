@@ -251,34 +251,93 @@ def _update(request: HttpRequest, product: Product, form: EditProductForm, rows:
     return True
 
 
+class AddVariantForm(NewVariantForm):
+    """One more variant for an existing product: a value for each of its options."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, options: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for number in range(1, 4):
+            if number > len(options):
+                del self.fields[f"option{number}"]
+            else:
+                self.fields[f"option{number}"].label = options[number - 1]
+                self.fields[f"option{number}"].required = True
+
+
+def _detail_page(request: HttpRequest, product: Product, *, form: EditProductForm | None = None,
+                 rows: Any = None, add: AddVariantForm | None = None,
+                 status: int = 200) -> HttpResponse:
+    """The product page; bound forms passed in replace the fresh ones (with their errors)."""
+    member = member_of(request)
+    head, initial_rows = _edit_initial(product)
+    form = form if form is not None else EditProductForm(initial=head)
+    rows = rows if rows is not None else EditVariants(prefix="v", initial=initial_rows)
+    add = add if add is not None else AddVariantForm(prefix="new", options=product.options,
+                                initial={"version": product.version})
+    _currency_forms([form, *rows.forms, add], member.workspace.currency)
+    return render(request, "storesync/products/detail.html", {
+        "product": product, "form": form, "formset": rows, "add": add,
+        "rows": list(zip(rows.forms, _variants(product), strict=False)),
+        "levels": levels_of_products(workspace_id=member.workspace.id,
+                                     product_ids=[product.id]),
+        "can_edit": member.can(Perm.MANAGE_CATALOG), "currency": member.workspace.currency,
+    }, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 @member_required()
 def product_detail(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
     """GET shows the product (editable for ``manage_catalog``); POST saves under its version."""
     member = member_of(request)
     product = _product(request, product_id)
-    can_edit = member.can(Perm.MANAGE_CATALOG)
-    posted = request.POST if request.method == "POST" else None
-    if posted is not None and not can_edit:
+    if request.method == "GET":
+        return _detail_page(request, product)
+    if not member.can(Perm.MANAGE_CATALOG):
         raise PermissionDenied(f"Your role ({member.membership.role}) lacks the "
                                "“manage_catalog” permission.")
     head, initial_rows = _edit_initial(product)
-    form = EditProductForm(posted, initial=head)
-    rows = EditVariants(posted, prefix="v", initial=initial_rows)
+    form = EditProductForm(request.POST, initial=head)
+    rows = EditVariants(request.POST, prefix="v", initial=initial_rows)
     _currency_forms([form, *rows.forms], member.workspace.currency)
-    status = 200
-    if posted is not None:
-        if form.is_valid() and rows.is_valid() and _update(request, product, form, rows):
-            messages.success(request, "Saved.")
+    if form.is_valid() and rows.is_valid() and _update(request, product, form, rows):
+        messages.success(request, "Saved.")
+        return redirect("web:product", product_id=product.id)
+    return _detail_page(request, product, form=form, rows=rows,
+                        status=409 if STALE in form.non_field_errors() else 400)
+
+
+@require_POST
+@member_required(Perm.MANAGE_CATALOG)
+def variant_add(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
+    """Add one variant (SKU, a value per option, prices, tax) under the product's version."""
+    member = member_of(request)
+    product = _product(request, product_id)
+    add = AddVariantForm(request.POST, prefix="new", options=product.options)
+    with_currency(add, member.workspace.currency)
+    if add.is_valid():
+        data = add.cleaned_data
+        try:
+            variant = services.variant_add(
+                workspace_id=member.workspace.id, product_id=product.id,
+                expected_version=data["version"], actor=member.actor,
+                data=services.VariantInput(
+                    sku=data["sku"], price_minor=data["price"],
+                    options=[data[f"option{i}"] for i in range(1, len(product.options) + 1)],
+                    compare_at_minor=data["compare_at"], cost_minor=data["cost"],
+                    weight_grams=data["weight_grams"], hsn_code=data["hsn_code"],
+                    tax_rate_bp=data["tax_rate"], barcode=data["barcode"]))
+        except StoresyncError as exc:
+            last = (exc.field or "").rsplit(".", 1)[-1]
+            target = VARIANT_FIELDS.get(last)
+            add.add_error(target if target in add.fields else None,
+                          STALE if exc.field == "version" else exc.message)
+        else:
+            messages.success(request, f"Variant {variant.sku} added.")
             return redirect("web:product", product_id=product.id)
-        status = 409 if STALE in form.non_field_errors() else 400
-    variants = _variants(product)
-    return render(request, "storesync/products/detail.html", {
-        "product": product, "form": form, "rows": list(zip(rows.forms, variants, strict=False)),
-        "levels": levels_of_products(workspace_id=member.workspace.id,
-                                     product_ids=[product.id]),
-        "formset": rows, "can_edit": can_edit, "currency": member.workspace.currency,
-    }, status=status)
+    return _detail_page(request, product, add=add, status=409 if STALE in str(add.errors)
+                        else 400)
 
 
 @require_POST
