@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -147,9 +148,10 @@ def order_detail(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
 def order_reveal(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
     """Decrypt the buyer's contact and address for the stated purpose (audited, not kept)."""
     member = member_of(request)
+    if not member.can(Perm.VIEW_ORDERS):  # checked before the lookup: nothing leaks
+        raise PermissionDenied(f"Your role ({member.membership.role}) lacks the "
+                               "“view_orders” permission.")
     order = _order(request, order_id)
-    if not member.can(Perm.VIEW_ORDERS):
-        raise Http404("There is no such order in this workspace.")
     form = RevealForm(request.POST)
     if not form.is_valid():
         return _detail(request, order, reveal=form, status=400)
