@@ -69,3 +69,21 @@ def customer(workspace):
         phone="+919812345671", tags=["vip"],
         address=AddressInput(line1="7 Quill Lane", city="Quillpur", postcode="560001",
                              country_code="IN")))
+
+
+@pytest.fixture
+def placed_order(stock):
+    """Ten KURTA-M in the Pune warehouse, and order #1001 for two of them, paid by card."""
+    from storesync.inventory.services import stock_receive
+    from storesync.orders.services import LineInput, OrderInput, PaymentInput, order_create
+
+    ws, variants, main, _store = stock
+    stock_receive(workspace_id=ws, variant_id=variants["KURTA-M"].id, location_id=main.id,
+                  quantity=10, actor=ACTOR)
+    return order_create(workspace_id=ws, actor=ACTOR, data=OrderInput(
+        lines=[LineInput(sku="KURTA-M", quantity=2)], email="zenobia.quill@example.com",
+        location_id=main.id, shipping_address=AddressInput(
+            name="Zenobia Quill", line1="7 Quill Lane", city="Quillpur", postcode="560001",
+            province_code="KA", country_code="IN", phone="+919812345671"),
+        payments=[PaymentInput(kind="sale", amount_minor=179800, gateway="razorpay",
+                               card_brand="visa", card_last4="4242")]))

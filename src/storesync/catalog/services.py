@@ -60,6 +60,8 @@ def _check_variant(index: int, variant: VariantInput, option_count: int) -> None
     if len(variant.options) != option_count:
         raise ValidationError(f"give one value for each of the {option_count} options",
                               field=where + "options")
+    if any(not value.strip() for value in variant.options):
+        raise ValidationError("give a value for every option", field=where + "options")
     if variant.hsn_code and not (variant.hsn_code.isdigit() and len(variant.hsn_code) in (4, 6, 8)):
         raise ValidationError("an HSN code has 4, 6 or 8 digits", field=where + "hsn_code")
     if variant.tax_rate_bp not in GST_RATES_BP:
@@ -136,9 +138,43 @@ def product_create(*, workspace_id: uuid.UUID, data: ProductInput,
     return product
 
 
+VARIANT_EDITABLE = frozenset({"barcode", "price_minor", "compare_at_minor", "cost_minor",
+                              "weight_grams", "hsn_code", "tax_rate_bp"})
+
+
+def _apply_variant_changes(product: Product, changes: dict[uuid.UUID, dict[str, object]]) -> None:
+    """Validate and save edits of existing variants (SKU and options stay as they are).
+
+    Errors name the variant by its position in the product (``variants.1.price``)."""
+    variants = {v.id: v for v in Variant.objects.filter(product=product).order_by("position")}
+    positions = {variant_id: index for index, variant_id in enumerate(variants)}
+    for variant_id, fields in changes.items():
+        variant = variants.get(variant_id)
+        if variant is None:
+            raise ValidationError("not a variant of this product", field="variants")
+        where = f"variants.{positions[variant_id]}."
+        unknown = set(fields) - VARIANT_EDITABLE
+        if unknown:
+            raise ValidationError("not a field that can be changed here",
+                                  field=where + sorted(unknown)[0])
+        for name, value in fields.items():
+            setattr(variant, name, value)
+        _check_variant(positions[variant_id], VariantInput(
+            sku=variant.sku, price_minor=variant.price_minor, barcode=variant.barcode,
+            options=[o for o in (variant.option1, variant.option2, variant.option3) if o],
+            compare_at_minor=variant.compare_at_minor, cost_minor=variant.cost_minor,
+            weight_grams=variant.weight_grams, hsn_code=variant.hsn_code,
+            tax_rate_bp=variant.tax_rate_bp), len(product.options))
+        variant.version += 1
+        variant.save()
+
+
 def product_update(*, workspace_id: uuid.UUID, product_id: uuid.UUID, expected_version: int | None,
-                   changes: dict[str, object], actor: audit.Actor) -> Product:
-    """Change product fields; with ``expected_version`` a stale write is a Conflict, not lost."""
+                   changes: dict[str, object], actor: audit.Actor,
+                   variant_changes: dict[uuid.UUID, dict[str, object]] | None = None) -> Product:
+    """Change product fields and, optionally, fields of its existing variants (prices, tax,
+    HSN, weight, barcode), all in one transaction. With ``expected_version`` a stale write is
+    a Conflict, not lost; any change bumps the product's version."""
     allowed = {"title", "description", "vendor", "product_type", "status", "tags"}
     unknown = set(changes) - allowed
     if unknown:
@@ -157,6 +193,38 @@ def product_update(*, workspace_id: uuid.UUID, product_id: uuid.UUID, expected_v
                            field="version")
         for name, value in changes.items():
             setattr(product, name, value)
+        if variant_changes:
+            _apply_variant_changes(product, variant_changes)
         product.version += 1
         product.save()
     return product
+
+
+def variant_add(*, workspace_id: uuid.UUID, product_id: uuid.UUID, expected_version: int | None,
+                data: VariantInput, actor: audit.Actor) -> Variant:
+    """Add a variant to an existing product (checked like ``product_create``'s); bumps the
+    product's version, and a stale ``expected_version`` is a Conflict."""
+    with workspace_scope(workspace_id), transaction.atomic():
+        product = Product.objects.select_for_update().filter(id=product_id).first()
+        if product is None:
+            raise NotFound("no such product")
+        if expected_version is not None and product.version != expected_version:
+            raise Conflict("the product changed since you read it; reload and retry",
+                           field="version")
+        existing = list(Variant.objects.filter(product=product))
+        _check_variant(len(existing), data, len(product.options))
+        combo = tuple(v.strip() for v in data.options)
+        if any((v.option1, v.option2, v.option3)[:len(combo)] == combo for v in existing):
+            raise ValidationError("another variant has the same option values",
+                                  field=f"variants.{len(existing)}.options")
+        if Variant.objects.filter(sku=data.sku.strip()).exists():
+            raise Conflict(f"SKU {data.sku.strip()!r} is already used", field="sku")
+        position = max((v.position for v in existing), default=0) + 1
+        try:
+            variant = _variant(product, position, data)
+            variant.save(force_insert=True)
+        except IntegrityError:
+            raise Conflict(f"SKU {data.sku.strip()!r} is already used", field="sku") from None
+        product.version += 1
+        product.save(update_fields=["version", "updated_at"])
+    return variant

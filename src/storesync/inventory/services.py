@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.in_ import gstin as stdnum_gstin
 
 from storesync.core.errors import Conflict, NotFound, ValidationError
 from storesync.core.tenancy import workspace_scope
@@ -42,22 +44,113 @@ class StockLine:
     quantity: int
 
 
-def location_create(*, workspace_id: uuid.UUID, name: str, kind: str = LocationKind.WAREHOUSE,
-                    actor: audit.Actor, **address: str) -> Location:
-    if not name.strip():
-        raise ValidationError("a location needs a name", field="name")
-    if kind not in LocationKind.values:
-        raise ValidationError(f"kind is one of {', '.join(LocationKind.values)}", field="kind")
-    allowed = {"address_line1", "city", "postcode", "province_code", "country_code", "gstin"}
-    unknown = set(address) - allowed
+LOCATION_FIELDS = frozenset({"name", "kind", "address_line1", "city", "postcode",
+                             "province_code", "country_code", "gstin"})
+
+
+def _check_location(fields: dict[str, str]) -> dict[str, str]:
+    """Validated, trimmed location fields (only those given)."""
+    unknown = set(fields) - LOCATION_FIELDS
     if unknown:
         raise ValidationError("unknown address field", field=sorted(unknown)[0])
+    clean = {name: str(value).strip() for name, value in fields.items()}
+    if "name" in clean and not clean["name"]:
+        raise ValidationError("a location needs a name", field="name")
+    if "kind" in clean and clean["kind"] not in LocationKind.values:
+        raise ValidationError(f"kind is one of {', '.join(LocationKind.values)}", field="kind")
+    if "country_code" in clean:
+        clean["country_code"] = clean["country_code"].upper()
+        if not (len(clean["country_code"]) == 2 and clean["country_code"].isalpha()):
+            raise ValidationError("a two-letter country code (ISO 3166-1)", field="country_code")
+    if "province_code" in clean:
+        clean["province_code"] = clean["province_code"].upper()
+    if clean.get("gstin"):
+        try:
+            clean["gstin"] = str(stdnum_gstin.validate(clean["gstin"]))
+        except StdnumError as exc:
+            raise ValidationError(f"not a valid GSTIN: {exc}", field="gstin") from None
+    return clean
+
+
+def location_create(*, workspace_id: uuid.UUID, name: str, kind: str = LocationKind.WAREHOUSE,
+                    actor: audit.Actor, **address: str) -> Location:
+    """A new active location; a GSTIN, if given, must be valid (checksum included)."""
+    clean = _check_location({"name": name, "kind": kind, **address})
     try:
         with workspace_scope(workspace_id), transaction.atomic():
-            return Location.objects.create(workspace_id=workspace_id, name=name.strip(),
-                                           kind=kind, **address)
+            return Location.objects.create(workspace_id=workspace_id, **clean)
     except IntegrityError:
-        raise Conflict(f"a location named {name!r} exists", field="name") from None
+        raise Conflict(f"a location named {clean['name']!r} exists", field="name") from None
+
+
+def location_update(*, workspace_id: uuid.UUID, location_id: uuid.UUID,
+                    changes: dict[str, str], actor: audit.Actor) -> Location:
+    """Change a location's name, kind or address (validated like ``location_create``)."""
+    clean = _check_location(changes)
+    try:
+        with workspace_scope(workspace_id), transaction.atomic():
+            location = Location.objects.select_for_update().filter(id=location_id).first()
+            if location is None:
+                raise NotFound("no such location")
+            changed = sorted(name for name, value in clean.items()
+                             if getattr(location, name) != value)
+            if not changed:
+                return location
+            for name in changed:
+                setattr(location, name, clean[name])
+            location.save(update_fields=changed)
+            audit.record(action=audit.Action.LOCATION_UPDATED, actor=actor,
+                         workspace_id=workspace_id, subject_type="location",
+                         subject_id=location.id, detail={"fields": changed})
+            return location
+    except IntegrityError:
+        raise Conflict(f"a location named {clean.get('name')!r} exists", field="name") from None
+
+
+def location_set_active(*, workspace_id: uuid.UUID, location_id: uuid.UUID, active: bool,
+                        actor: audit.Actor) -> Location:
+    """Deactivate (or reactivate) a location. An inactive location keeps its stock and
+    ledger, but new orders are not taken from it and its stock is not available to sell."""
+    with workspace_scope(workspace_id), transaction.atomic():
+        location = Location.objects.select_for_update().filter(id=location_id).first()
+        if location is None:
+            raise NotFound("no such location")
+        if location.is_active != active:
+            location.is_active = active
+            location.save(update_fields=["is_active"])
+            audit.record(action=audit.Action.LOCATION_UPDATED, actor=actor,
+                         workspace_id=workspace_id, subject_type="location",
+                         subject_id=location.id, detail={"is_active": active})
+        return location
+
+
+def level_configure(*, workspace_id: uuid.UUID, level_id: uuid.UUID, safety_buffer: int,
+                    low_stock_threshold: int | None, actor: audit.Actor) -> Level:
+    """Set a level's safety buffer (held back from every channel) and low-stock threshold
+    (``None``: no alert). Audited, since the buffer changes what channels may sell."""
+    if not isinstance(safety_buffer, int) or safety_buffer < 0:
+        raise ValidationError("zero or a positive whole number", field="safety_buffer")
+    if low_stock_threshold is not None and (not isinstance(low_stock_threshold, int)
+                                            or low_stock_threshold < 0):
+        raise ValidationError("zero or a positive whole number, or empty",
+                              field="low_stock_threshold")
+    with workspace_scope(workspace_id), transaction.atomic():
+        level = Level.objects.select_for_update().filter(id=level_id).first()
+        if level is None:
+            raise NotFound("no such stock level")
+        before = {"safety_buffer": level.safety_buffer,
+                  "low_stock_threshold": level.low_stock_threshold}
+        Level.objects.filter(id=level_id).update(
+            safety_buffer=safety_buffer, low_stock_threshold=low_stock_threshold,
+            version=F("version") + 1, updated_at=timezone.now())
+        audit.record(action=audit.Action.STOCK_SETTINGS_CHANGED, actor=actor,
+                     workspace_id=workspace_id, subject_type="inventory_level",
+                     subject_id=level.id,
+                     detail={"before": before, "after": {
+                         "safety_buffer": safety_buffer,
+                         "low_stock_threshold": low_stock_threshold}})
+        level.refresh_from_db()
+        return level
 
 
 def _level(variant_id: uuid.UUID, location_id: uuid.UUID) -> Level:

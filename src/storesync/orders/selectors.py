@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
 
 from storesync.core.errors import NotFound
 from storesync.core.ids import parse_id
 from storesync.core.pagination import Page, keyset_page
 from storesync.core.tenancy import workspace_scope
-from storesync.orders.models import AbandonedCheckout, DraftOrder, Order, Return
+from storesync.inventory.selectors import movements_by_reference
+from storesync.orders.models import AbandonedCheckout, DraftOrder, FulfillmentStatus, Order, Return
+from storesync.security.access import personal_data_access
+from storesync.security.audit import Actor, chain_of
+from storesync.security.models import AuditEvent
 
 ORDER_RELATIONS = ("lines", "transactions", "fulfillment_orders", "fulfillments__lines",
                    "refunds__lines", "returns__lines")
+# The buyer's personal fields on an order, in the order a page shows them.
+BUYER_FIELDS = ("email", "ship_name", "ship_line1", "ship_line2", "ship_city", "ship_postcode",
+                "ship_phone")
 
 
 def order_get(*, workspace_id: uuid.UUID, order_id: uuid.UUID | str) -> Order:
@@ -29,17 +41,22 @@ def order_get(*, workspace_id: uuid.UUID, order_id: uuid.UUID | str) -> Order:
 def order_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: int = 50,
                source: str | None = None, fulfillment_status: str | None = None,
                financial_status: str | None = None, placed_from: datetime | None = None,
-               placed_to: datetime | None = None,
-               attention: bool | None = None) -> Page[Order]:
-    """Newest first; every filter is optional (``attention``: flagged orders only, or none)."""
+               placed_to: datetime | None = None, cancelled: bool | None = None,
+               number: int | None = None, attention: bool | None = None) -> Page[Order]:
+    """Newest first; every filter is optional. ``number`` is an exact order number;
+    ``attention``: flagged orders only (True) or unflagged ones (False)."""
     with workspace_scope(workspace_id):
         queryset = Order.objects.prefetch_related(*ORDER_RELATIONS)
+        if number is not None:
+            queryset = queryset.filter(number=number)
         if source:
             queryset = queryset.filter(source=source)
         if fulfillment_status:
             queryset = queryset.filter(fulfillment_status=fulfillment_status)
         if financial_status:
             queryset = queryset.filter(financial_status=financial_status)
+        if cancelled is not None:
+            queryset = queryset.filter(cancelled_at__isnull=not cancelled)
         if placed_from:
             queryset = queryset.filter(placed_at__gte=placed_from)
         if placed_to:
@@ -97,3 +114,105 @@ def abandoned_checkout_list(*, workspace_id: uuid.UUID, cursor: str | None = Non
         if recovered is not None:
             queryset = queryset.filter(recovered_order__isnull=not recovered)
         return keyset_page(queryset, cursor=cursor, limit=limit)
+
+
+def open_order_count(*, workspace_id: uuid.UUID) -> int:
+    """Orders waiting to ship: not cancelled and not (fully) fulfilled."""
+    with workspace_scope(workspace_id):
+        return Order.objects.filter(cancelled_at__isnull=True).exclude(
+            fulfillment_status=FulfillmentStatus.FULFILLED).count()
+
+
+def order_sources(*, workspace_id: uuid.UUID) -> list[str]:
+    """The sources (``manual`` or a platform) the workspace's orders came from."""
+    with workspace_scope(workspace_id):
+        return sorted(set(Order.objects.values_list("source", flat=True).distinct()))
+
+
+def order_reveal(*, order: Order, actor: Actor, purpose: str) -> dict[str, Any]:
+    """Decrypt the buyer's contact and shipping address; one audited ``personal_data.read``."""
+    with personal_data_access(actor=actor, workspace_id=order.workspace_id, purpose=purpose):
+        return {name: getattr(order, name) for name in BUYER_FIELDS}
+
+
+@dataclass(frozen=True)
+class DaySales:
+    day: date
+    orders: int
+    revenue_minor: int
+
+
+def sales_by_day(*, workspace_id: uuid.UUID, first_day: date, days: int,
+                 tz: tzinfo) -> list[DaySales]:
+    """Orders and revenue (order totals) per calendar day in ``tz``, one entry for each of
+    ``days`` days from ``first_day`` (zero on quiet days). Cancelled orders do not count."""
+    start = datetime.combine(first_day, time.min, tzinfo=tz)
+    end = datetime.combine(first_day + timedelta(days=days), time.min, tzinfo=tz)
+    with workspace_scope(workspace_id):
+        rows = (Order.objects.filter(placed_at__gte=start, placed_at__lt=end,
+                                     cancelled_at__isnull=True)
+                .annotate(day=TruncDate("placed_at", tzinfo=tz)).values("day")
+                .annotate(n=Count("id"), revenue=Sum("total_minor")).order_by())
+        by_day = {row["day"]: (row["n"], row["revenue"] or 0) for row in rows}
+    return [DaySales(d, *by_day.get(d, (0, 0)))
+            for d in (first_day + timedelta(days=i) for i in range(days))]
+
+
+@dataclass(frozen=True)
+class SourceSales:
+    source: str
+    orders: int
+    revenue_minor: int
+
+
+def sales_by_source(*, workspace_id: uuid.UUID, since: datetime) -> list[SourceSales]:
+    """Orders and revenue per source (channel) since ``since``, busiest first; no cancelled."""
+    with workspace_scope(workspace_id):
+        rows = (Order.objects.filter(placed_at__gte=since, cancelled_at__isnull=True)
+                .values("source").annotate(n=Count("id"), revenue=Sum("total_minor"))
+                .order_by("-n", "source"))
+        return [SourceSales(row["source"], row["n"], row["revenue"] or 0) for row in rows]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    summary: str
+
+
+def _movement_entries(order: Order) -> list[TimelineEntry]:
+    words = {"reserve": "Reserved", "release": "Released", "sale": "Shipped (sold)"}
+    out = []
+    for m in movements_by_reference(workspace_id=order.workspace_id, reference=f"order:{order.id}"):
+        quantity = abs(m.reserved_delta or m.on_hand_delta)
+        out.append(TimelineEntry(m.created_at, f"stock.{m.kind}",
+                                 f"{words.get(m.kind, m.kind)} {quantity} of "
+                                 f"{m.level.variant.sku} at {m.level.location.name}"))
+    return out
+
+
+def order_timeline(*, order: Order) -> list[TimelineEntry]:
+    """What happened to an order, oldest first: placed, payments, stock reserved, released
+    or sold, fulfilled, cancelled, and every audited reveal of the buyer's data."""
+    entries = [TimelineEntry(order.placed_at, "order.placed",
+                             f"Order #{order.number} placed ({order.source})")]
+    entries += [TimelineEntry(t.processed_at, f"payment.{t.kind}",
+                              f"Payment {t.kind} {t.status}"
+                              + (f" via {t.gateway}" if t.gateway else "")
+                              + (f" ({t.card_brand} •••• {t.card_last4})" if t.card_last4 else ""))
+                for t in order.transactions.all()]
+    entries += _movement_entries(order)
+    if order.cancelled_at:
+        entries.append(TimelineEntry(order.cancelled_at, "order.cancelled",
+                                     f"Cancelled: {order.cancel_reason}"))
+    if order.customer_id is None:
+        # With a customer, reads are filed under the customer (the data subject) and do not
+        # say which of their orders was read; the customer's audit trail shows them.
+        reads = AuditEvent.objects.filter(chain=chain_of(order.workspace_id),
+                                          action="personal_data.read", subject_type="order",
+                                          subject_id=str(order.id))
+        entries += [TimelineEntry(e.occurred_at, "personal_data.read",
+                                  f"Buyer details revealed ({e.purpose.replace('_', ' ')})")
+                    for e in reads.order_by("-seq")[:50]]
+    return sorted(entries, key=lambda e: e.at)

@@ -46,6 +46,8 @@ class Action(StrEnum):
     KEYS_ROTATED = "keys.rotated"
     CONNECTION_CREATED = "connection.created"
     STOCK_NEGATIVE_OVERRIDE = "stock.negative_override"
+    STOCK_SETTINGS_CHANGED = "stock.settings_changed"
+    LOCATION_UPDATED = "location.updated"
     MFA_ENROLLED = "mfa.enrolled"
     LOGIN_SUCCEEDED = "login.succeeded"
     LOGIN_FAILED = "login.failed"

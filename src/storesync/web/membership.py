@@ -25,6 +25,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from storesync.core.errors import ValidationError
 from storesync.core.models import Membership, User, Workspace
@@ -33,6 +34,7 @@ from storesync.core.roles import role_permissions
 from storesync.core.selectors import memberships_of
 from storesync.security.audit import Actor
 from storesync.web import mfa
+from storesync.web.localtime import business_timezone
 
 SESSION_KEY = "storesync_workspace"
 View = Callable[..., HttpResponse]
@@ -84,8 +86,16 @@ class MemberMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         skipped = request.path.startswith(_SKIPPED_PREFIXES)
-        request.member = None if skipped else resolve(request)  # type: ignore[attr-defined]
-        return self.get_response(request)
+        member = None if skipped else resolve(request)
+        request.member = member  # type: ignore[attr-defined]
+        if member is None:
+            return self.get_response(request)
+        # Pages show times in the workspace's business day (IST for an Indian shop).
+        timezone.activate(business_timezone(member.workspace))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
     def process_view(self, request: HttpRequest, view_func: View, view_args: Any,
                      view_kwargs: Any) -> HttpResponse | None:

@@ -32,7 +32,7 @@ class Row:
     detail: str
 
 
-def _names(workspace_id: uuid.UUID) -> dict[tuple[str, str], str]:
+def actor_names(workspace_id: uuid.UUID) -> dict[tuple[str, str], str]:
     """Readable names for this workspace's members and tokens; other ids stay short ids."""
     with workspace_scope(workspace_id):
         names = {("user", str(m.user_id)): m.user.email
@@ -43,7 +43,8 @@ def _names(workspace_id: uuid.UUID) -> dict[tuple[str, str], str]:
     return names
 
 
-def _label(names: dict[tuple[str, str], str], kind: str, ident: str) -> str:
+def actor_label(names: dict[tuple[str, str], str], kind: str, ident: str) -> str:
+    """A member's email, a token's name, or the kind and a short id."""
     if not ident:
         return kind
     return names.get((kind, ident)) or f"{kind} {ident[-8:]}"
@@ -60,9 +61,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             raise Http404("That page of the audit log does not exist.")
         events = events.filter(seq__lt=int(before))
     batch = list(events.order_by("-seq")[: PAGE_SIZE + 1])
-    names = _names(member.workspace.id) if batch else {}
-    rows = [Row(e, _label(names, e.actor_type, e.actor_id),
-                _label(names, e.subject_type, e.subject_id),
+    names = actor_names(member.workspace.id) if batch else {}
+    rows = [Row(e, actor_label(names, e.actor_type, e.actor_id),
+                actor_label(names, e.subject_type, e.subject_id),
                 ", ".join(f"{k}: {v}" for k, v in sorted(e.detail.items())))
             for e in batch[:PAGE_SIZE]]
     return render(request, "storesync/settings/audit.html", {
