@@ -60,12 +60,15 @@ def run(schema: GraphQLSchema, context: Context, op: st.BulkOperation,
     shop = context.shop
     with shop.lock:
         op.status = "RUNNING"
-        result = graphql_sync(schema, op.query, context_value=context)
-        if result.errors or result.data is None:
+        try:
+            result = graphql_sync(schema, op.query, context_value=context)
+            if result.errors or result.data is None:
+                raise ValueError(result.errors)
+            op.result, op.object_count, op.root_object_count = jsonl(result.data)
+        except (ValueError, TypeError):
             op.status, op.error_code = "FAILED", "INTERNAL_SERVER_ERROR"
             op.completed_at = st.now()
             return
-        op.result, op.object_count, op.root_object_count = jsonl(result.data)
         op.file_size = len(op.result)
         op.url = url_for(op) if op.result else None
         op.status, op.completed_at = "COMPLETED", st.now()

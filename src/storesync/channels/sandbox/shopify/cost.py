@@ -114,7 +114,17 @@ class _Walker:
             if isinstance(value, list):
                 return sum(1 + self.cost(node.selection_set, named, row) for row in value)
             return 1 + self.cost(node.selection_set, named, value)
-        return 1 + self.cost(node.selection_set, named, None)
+        # ``nodes(ids:)`` fetches one object per id; other lists are charged as one object.
+        return self._ids(node) * (1 + self.cost(node.selection_set, named, None))
+
+    def _ids(self, node: FieldNode) -> int:
+        for argument in node.arguments or ():
+            if argument.name.value == "ids":
+                value: Any = argument.value
+                if isinstance(value, VariableNode):
+                    return max(1, len(self.variables.get(value.name.value) or ()))
+                return max(1, len(getattr(value, "values", ()) or ()))
+        return 1
 
     def _node_selection(self, node: FieldNode) -> SelectionSetNode | None:
         """The selection on one node of a connection: ``nodes { ... }`` or ``edges { node }``."""

@@ -66,12 +66,21 @@ def default_resolver(source: Any, info: GraphQLResolveInfo, **_: Any) -> Any:
     of the GraphQL type (``gid://shopify/<Type>/<n>``)."""
     name = info.field_name
     if isinstance(source, dict):
-        return source.get(name)
+        return _plain(source.get(name))
     if name == "id":
         return st.gid(info.parent_type.name, source.id)
     if name == "legacyResourceId":
-        return source.id
-    return getattr(source, _snake(name), None)
+        return str(source.id)
+    return _plain(getattr(source, _snake(name), None))
+
+
+def _plain(value: Any) -> Any:
+    """DateTime and Money as the API writes them (ISO 8601 UTC, decimal string)."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return value
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -336,6 +345,8 @@ RESOLVERS: dict[str, dict[str, Callable[..., Any]]] = {
         "locations": lambda _, info, first=None, after=None: connection(
             _ctx(info), _ctx(info).shop.locations.values(), first, after),
         "products": _products, "product": _typed("Product"),
+        "productsCount": lambda _, info, query=None: {
+            "count": len(_ctx(info).shop.products), "precision": "EXACT"},
         "productVariants": _variants, "inventoryItems": _items,
         "inventoryItem": _typed("InventoryItem"), "orders": _orders, "order": _typed("Order"),
         "webhookSubscriptions": _subscriptions, "currentBulkOperation": _current_bulk,
@@ -359,8 +370,8 @@ RESOLVERS: dict[str, dict[str, Callable[..., Any]]] = {
         "item": lambda lv, info: _ctx(info).shop.items[lv.item_id],
         "location": lambda lv, info: _ctx(info).shop.locations[lv.location_id],
         "quantities": _level_quantities,
-        "updatedAt": lambda lv, info: _ctx(info).shop.level_updated.get(
-            (lv.item_id, lv.location_id)),
+        "updatedAt": lambda lv, info: _plain(_ctx(info).shop.level_updated.get(
+            (lv.item_id, lv.location_id))),
     },
     "Order": {
         "displayFinancialStatus": lambda o, _: o.financial_status,
@@ -409,15 +420,6 @@ RESOLVERS: dict[str, dict[str, Callable[..., Any]]] = {
 }
 
 
-def _serialize_datetime(value: Any) -> str:
-    text: str = value.isoformat()
-    return text.replace("+00:00", "Z")
-
-
-def _serialize_money(value: Any) -> str:
-    return f"{Decimal(value):.2f}"
-
-
 def build(mutations: dict[str, Callable[..., Any]]) -> GraphQLSchema:
     """The executable schema: SDL plus these resolvers plus the mutation resolvers."""
     schema = build_schema(SDL)
@@ -433,8 +435,4 @@ def build(mutations: dict[str, Callable[..., Any]]) -> GraphQLSchema:
     node_type.resolve_type = lambda obj, *_: getattr(obj, "kind", None)
     union: Any = schema.get_type("PaymentDetails")
     union.resolve_type = lambda *_: "CardPaymentDetails"
-    scalars: Any = schema.type_map
-    scalars["DateTime"].serialize = _serialize_datetime
-    scalars["Money"].serialize = _serialize_money
-    scalars["UnsignedInt64"].serialize = str
     return schema

@@ -275,8 +275,12 @@ type BulkOperation implements Node {
   query: String!
 }
 
+enum CountPrecision { AT_LEAST EXACT }
+type Count { count: Int! precision: CountPrecision! }
+
 type Query {
   shop: Shop!
+  productsCount(query: String): Count
   node(id: ID!): Node
   nodes(ids: [ID!]!): [Node]!
   locations(first: Int, after: String): LocationConnection!
