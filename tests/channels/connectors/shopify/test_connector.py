@@ -12,12 +12,14 @@ import pytest
 from storesync.channels.connectors.base import (
     AuthFailed,
     ChannelError,
-    Connector as ConnectorProtocol,
     FulfillmentPush,
     PushOutcome,
     QuantityUpdate,
     Rejected,
     Throttled,
+)
+from storesync.channels.connectors.base import (
+    Connector as ConnectorProtocol,
 )
 from storesync.channels.connectors.registry import build_connector
 from storesync.channels.connectors.shopify import Connector

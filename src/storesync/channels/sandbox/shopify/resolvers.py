@@ -417,6 +417,12 @@ RESOLVERS: dict[str, dict[str, Callable[..., Any]]] = {
         "location": lambda f, info: _ctx(info).shop.locations.get(f.location_id),
     },
     "WebhookSubscription": {"includeFields": lambda s, _: []},
+    # UnsignedInt64 travels as a string in Shopify's answers.
+    "BulkOperation": {
+        "objectCount": lambda op, _: str(op.object_count),
+        "rootObjectCount": lambda op, _: str(op.root_object_count),
+        "fileSize": lambda op, _: None if op.file_size is None else str(op.file_size),
+    },
 }
 
 

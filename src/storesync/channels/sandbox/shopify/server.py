@@ -128,7 +128,9 @@ class SandboxServer:
         return self
 
     def close(self) -> None:
-        self.httpd.shutdown()
+        if self._thread is not None:  # shutdown() waits for serve_forever: only if it runs
+            self.httpd.shutdown()
+            self._thread.join(timeout=5)
         self.httpd.server_close()
         self.deliverer.close()
 
@@ -300,4 +302,5 @@ def run(*, host: str, port: int, **options: Any) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        server.close()
+        server.httpd.server_close()
+        server.deliverer.close()
