@@ -279,16 +279,21 @@ def _product_fields(
     return {"options": options, "variants": variants}
 
 
+def _committed(shop: st.Shop, level: Level) -> int:
+    """Units sold but not yet shipped from this location."""
+    variant_id = shop.items[level.item_id].variant_id
+    return sum(fol.remaining_quantity for fo in shop.fulfillment_orders.values()
+               if fo.location_id == level.location_id and fo.status != "CLOSED"
+               for fol in fo.lines
+               if shop.line_items[fol.line_item_id].variant_id == variant_id)
+
+
 def _level_quantities(level: Level, info: GraphQLResolveInfo,
                       names: list[str]) -> list[dict[str, Any]]:
     shop = _ctx(info).shop
     key = (level.item_id, level.location_id)
     available = shop.levels.get(key, 0)
-    committed = sum(fol.remaining_quantity for fo in shop.fulfillment_orders.values()
-                    if fo.location_id == level.location_id and fo.status != "CLOSED"
-                    for fol in fo.lines
-                    if shop.line_items[fol.line_item_id].variant_id
-                    == shop.items[level.item_id].variant_id)
+    committed = _committed(shop, level) if {"committed", "on_hand"} & set(names) else 0
     values = {"available": available, "committed": committed, "on_hand": available + committed}
     return [{"name": n, "quantity": values.get(n, 0), "updatedAt": shop.level_updated.get(key)}
             for n in names]
