@@ -266,25 +266,43 @@ def _handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+CURRENCIES = ("AED", "AUD", "CAD", "EUR", "GBP", "INR", "JPY", "SGD", "USD")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The simulator's own options (``storesync sandbox shopify --help``)."""
     parser.add_argument("--plan", choices=sorted(cost.RESTORE_RATES), default="standard",
                         help="shop plan: sets the API restore rate and bucket size")
-    parser.add_argument("--bucket-size", type=float, default=None,
+    parser.add_argument("--bucket-size", type=_positive, default=None,
                         help="API bucket size in points (default: 20 x restore rate)")
-    parser.add_argument("--restore-rate", type=float, default=None,
+    parser.add_argument("--restore-rate", type=_positive, default=None,
                         help="API restore rate in points per second (default: by plan)")
     parser.add_argument("--access-token", default=Config.access_token,
                         help="the Admin API access token the shop accepts")
     parser.add_argument("--client-secret", default=Config.client_secret,
                         help="the app's client secret that signs webhooks")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated catalog")
-    parser.add_argument("--products", type=int, default=20,
+    parser.add_argument("--products", type=_count, default=20,
                         help="products to generate at start (three variants each)")
-    parser.add_argument("--latency-ms", type=int, default=0,
+    parser.add_argument("--latency-ms", type=_count, default=0,
                         help="delay added to every API request")
-    parser.add_argument("--currency", default="INR", help="the shop's currency")
-    parser.add_argument("--webhook-retry-base-s", type=float, default=1.0,
+    parser.add_argument("--currency", default="INR", choices=CURRENCIES,
+                        help="the shop's currency")
+    parser.add_argument("--webhook-retry-base-s", type=_positive, default=1.0,
                         help="first webhook retry delay; each retry doubles it")
 
 
