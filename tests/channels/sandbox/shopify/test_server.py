@@ -266,3 +266,13 @@ def test_the_cli_command_serves_the_sandbox(tmp_path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_control_endpoints_refuse_bad_input(api: Api) -> None:
+    assert api.http.post("/_sandbox/faults", json={"nonsense": 1}).status_code == 400
+    assert api.http.post("/_sandbox/faults", json={"latency_ms": -5}).status_code == 400
+    assert api.http.post("/_sandbox/orders", json={"lines": [{"sku": "NOPE",
+                                                              "quantity": 1}]}).status_code == 400
+    assert api.http.post("/_sandbox/webhooks/trigger",
+                         json={"topic": "customers/redact"}).status_code == 400
+    assert api.http.get("/_sandbox/bulk/1.jsonl").status_code == 404

@@ -258,3 +258,5 @@ def _faults(server: SandboxServer, body: dict[str, Any]) -> Answer:
         return 200, server.faults.update(body)
     except KeyError as exc:
         raise BadRequest(f"unknown fault switch {exc}") from None
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None

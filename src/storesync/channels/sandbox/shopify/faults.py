@@ -39,12 +39,16 @@ class Faults:
             return True
 
     def update(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Set the switches named in ``values``; unknown names raise ``KeyError``."""
+        """Set the switches named in ``values``; unknown names raise ``KeyError``, negative
+        values ``ValueError``."""
         known = {f.name: f.type for f in fields(self) if not f.name.startswith("_")}
         with self._lock:
             for name, value in values.items():
                 if name not in known:
                     raise KeyError(name)
                 current = getattr(self, name)
-                setattr(self, name, type(current)(value))
+                converted = type(current)(value)
+                if converted < 0:
+                    raise ValueError(f"{name} must not be negative")
+                setattr(self, name, converted)
             return {name: getattr(self, name) for name in known}
