@@ -246,3 +246,17 @@ def test_order_import_pages_by_update_time(connector: Connector, api: Api) -> No
     later = connector.import_orders(updated_since=datetime.now(UTC) + timedelta(minutes=1),
                                     cursor=None)
     assert later.orders == () and later.next_cursor is None
+
+
+def test_a_push_whose_answer_was_lost_is_replayed_not_reported_stale(
+        sandbox: SandboxServer, api: Api) -> None:
+    api.control("POST", "seed", {"products": 1, "variants_per_product": 1, "seed": 12,
+                                 "stock": 10})
+    connector = connect(sandbox, http=httpx.Client(timeout=0.3))
+    update = _updates(api, 4)[0]  # expects 10
+    api.control("POST", "faults", {"lost_response": 1, "timeout_s": 0.6})
+    results = connector.push_quantities([update])
+    # Shopify applied the first attempt; the retry carries the same idempotency key, so it
+    # gets the first answer back instead of a compare-and-set failure against 4.
+    assert results[0].outcome is PushOutcome.OK
+    assert _levels(api)[0]["available"] == 4

@@ -10,9 +10,6 @@ import threading
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-COUNTERS = ("http_5xx", "throttle", "malformed", "timeout", "webhook_drop",
-            "webhook_duplicate", "webhook_delay")
-
 
 @dataclass
 class Faults:
@@ -21,6 +18,7 @@ class Faults:
     throttle: int = 0  # answer THROTTLED whatever the bucket holds
     malformed: int = 0  # answer 200 with a body that is not JSON
     timeout: int = 0  # hold the request ``timeout_s`` before answering
+    lost_response: int = 0  # run the request, then hold the answer ``timeout_s``
     timeout_s: float = 10.0
     latency_ms: int = 0  # added to every API request
     webhook_drop: int = 0  # never deliver the next N webhooks

@@ -30,7 +30,8 @@ Test switches and shop events (JSON in, JSON out; not part of Shopify):
   compliance topic (customers/data_request, customers/redact, shop/redact).
 - ``DELETE /_sandbox/subscriptions/<id>``: Shopify dropped a subscription.
 - ``POST /_sandbox/faults``: arm ``faults.Faults`` switches (5xx bursts, THROTTLED, malformed
-  bodies, timeouts, latency, dropped/duplicated/delayed webhooks).
+  bodies, timeouts before or after the work is done, latency, dropped/duplicated/delayed
+  webhooks).
 """
 
 from __future__ import annotations
@@ -262,6 +263,8 @@ def _handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 return
             answer = server.graphql(self.headers["X-Shopify-Access-Token"],
                                     body if isinstance(body, dict) else {})
+            if faults.take("lost_response"):  # done, but the client gives up waiting
+                time.sleep(faults.timeout_s)
             self._json(200, answer, **{"X-Shopify-API-Version": version})
     return Handler
 
