@@ -1,4 +1,5 @@
-"""Fixtures: the Shopify sandbox on a free port and a connector pointed at it."""
+"""Fixtures: the Shopify sandbox on a free port (shared with the sandbox tests) and a
+connector pointed at it."""
 
 from __future__ import annotations
 
@@ -9,30 +10,10 @@ import pytest
 
 from storesync.channels.connectors.shopify import Connector
 from storesync.channels.ratelimit import LocalThrottle
-from storesync.channels.sandbox.shopify.server import Config, SandboxServer
-from tests.channels.sandbox.shopify.conftest import Api
-from tests.channels.sandbox.shopify.receiver import Receiver
+from storesync.channels.sandbox.shopify.server import SandboxServer
+from tests.channels.sandbox.shopify.conftest import api, receiver, sandbox
 
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = SandboxServer(Config(webhook_retry_base_s=0.05)).start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def api(sandbox: SandboxServer) -> Iterator[Api]:
-    client = Api(sandbox)
-    yield client
-    client.http.close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver().start()
-    yield receiver
-    receiver.close()
+__all__ = ["api", "connect", "connector", "receiver", "sandbox"]
 
 
 def connect(server: SandboxServer, *, token: str | None = None,

@@ -244,28 +244,7 @@ def _handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 self._json(*control.post(server, self.path, body))
 
         def _api(self, version: str, body: Any) -> None:
-            faults = server.faults
-            if faults.latency_ms:
-                time.sleep(faults.latency_ms / 1000)
-            if self.headers.get("X-Shopify-Access-Token") != server.config.access_token:
-                self._json(401, {"errors": "[API] Invalid API key or access token "
-                                           "(unrecognized login or wrong password)"})
-                return
-            with server.shop.lock:
-                server.stats["requests"] += 1
-            if faults.take("timeout"):
-                time.sleep(faults.timeout_s)
-            if faults.take("http_5xx"):
-                self._json(faults.status_5xx, {"errors": "Service Unavailable"})
-                return
-            if faults.take("malformed"):
-                self._send(200, b"<html><body>upstream hiccup", "text/html")
-                return
-            answer = server.graphql(self.headers["X-Shopify-Access-Token"],
-                                    body if isinstance(body, dict) else {})
-            if faults.take("lost_response"):  # done, but the client gives up waiting
-                time.sleep(faults.timeout_s)
-            self._json(200, answer, **{"X-Shopify-API-Version": version})
+            _serve_api(self, server, version, body)
     return Handler
 
 
@@ -284,6 +263,32 @@ def _count(text: str) -> int:
 
 
 CURRENCIES = ("AED", "AUD", "CAD", "EUR", "GBP", "INR", "JPY", "SGD", "USD")
+
+
+def _serve_api(handler: Any, server: SandboxServer, version: str, body: Any) -> None:
+    """Auth, fault switches, then the GraphQL call (``handler`` is the request handler)."""
+    faults = server.faults
+    if faults.latency_ms:
+        time.sleep(faults.latency_ms / 1000)
+    token = handler.headers.get("X-Shopify-Access-Token")
+    if token != server.config.access_token:
+        handler._json(401, {"errors": "[API] Invalid API key or access token "
+                                      "(unrecognized login or wrong password)"})
+        return
+    with server.shop.lock:
+        server.stats["requests"] += 1
+    if faults.take("timeout"):
+        time.sleep(faults.timeout_s)
+    if faults.take("http_5xx"):
+        handler._json(faults.status_5xx, {"errors": "Service Unavailable"})
+        return
+    if faults.take("malformed"):
+        handler._send(200, b"<html><body>upstream hiccup", "text/html")
+        return
+    answer = server.graphql(token, body if isinstance(body, dict) else {})
+    if faults.take("lost_response"):  # done, but the client gives up waiting
+        time.sleep(faults.timeout_s)
+    handler._json(200, answer, **{"X-Shopify-API-Version": version})
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
