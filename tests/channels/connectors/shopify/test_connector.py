@@ -260,3 +260,29 @@ def test_a_push_whose_answer_was_lost_is_replayed_not_reported_stale(
     # gets the first answer back instead of a compare-and-set failure against 4.
     assert results[0].outcome is PushOutcome.OK
     assert _levels(api)[0]["available"] == 4
+
+
+def test_products_and_orders_with_many_variants_and_lines_are_read_whole(
+        connector: Connector, api: Api, sandbox: SandboxServer) -> None:
+    api.control("POST", "seed", {"products": 8, "variants_per_product": 4, "seed": 13,
+                                 "stock": 5})
+    shop = sandbox.shop
+    big = next(iter(shop.products.values()))
+    template = shop.variants[big.variant_ids[0]]
+    with shop.lock:  # widen one product past the 20 variants the first page carries
+        for n in range(22):
+            variant_id, item_id = shop.new_id(), shop.new_id()
+            shop.variants[variant_id] = type(template)(
+                variant_id, big.id, f"Extra {n}", f"EXTRA-{n}", template.price,
+                template.options, item_id)
+            shop.items[item_id] = type(shop.items[template.inventory_item_id])(
+                item_id, variant_id, f"EXTRA-{n}")
+            shop.levels[(item_id, shop.default_location.id)] = 1
+            big.variant_ids.append(variant_id)
+    products = {p.external_id: p for p in connector.import_catalog()}
+    assert len(products[f"gid://shopify/Product/{big.id}"].variants) == 26
+    skus = [lv["sku"] for lv in _levels(api) if not lv["sku"].startswith("EXTRA")][:25]
+    api.control("POST", "orders", {"lines": [{"sku": s, "quantity": 1} for s in skus]})
+    page = connector.import_orders(updated_since=None, cursor=None)
+    assert [len(o.lines) for o in page.orders] == [25]
+    assert {line.sku for line in page.orders[0].lines} == set(skus)
