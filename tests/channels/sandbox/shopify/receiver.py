@@ -49,7 +49,7 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/webhooks/shopify/1"
 
-    def wait_for(self, check: Callable[[list[Received]], bool], timeout_s: float = 5.0) -> None:
+    def wait_for(self, check: Callable[[list[Received]], bool], timeout_s: float = 15.0) -> None:
         """Wait (bounded) until ``check`` holds for what has arrived."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

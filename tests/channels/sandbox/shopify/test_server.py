@@ -208,7 +208,7 @@ def test_a_subscription_is_removed_after_eight_failed_retries(receiver: Receiver
         _subscribe(api, receiver)
         receiver.statuses = [500] * 20
         _sale(api)
-        receiver.wait_for(lambda got: len(got) == 9, timeout_s=10)
+        receiver.wait_for(lambda got: len(got) == 9, timeout_s=20)
         deadline = time.monotonic() + 5
         while api.control("GET", "state")["subscriptions"] and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -228,7 +228,7 @@ def test_webhook_faults_duplicate_drop_and_reorder(api: Api, receiver: Receiver)
     _sale(api)
     time.sleep(0.3)
     assert len(receiver.received) == 2
-    api.control("POST", "faults", {"webhook_delay": 1, "webhook_delay_s": 0.4})
+    api.control("POST", "faults", {"webhook_delay": 1, "webhook_delay_s": 2.0})
     held, overtaking = _sale(api), _sale(api)
     receiver.wait_for(lambda got: len(got) == 4)
     names = [json.loads(r.body)["name"] for r in receiver.received[2:]]
