@@ -1,0 +1,365 @@
+"""The simulated shop's state, held in memory and guarded by one lock.
+
+Shapes follow the GraphQL Admin API objects (Product, ProductVariant, InventoryItem, Location,
+InventoryLevel, Order, LineItem, Refund, FulfillmentOrder, Fulfillment, WebhookSubscription,
+BulkOperation); ids are the numeric part of Shopify's global ids (``gid://shopify/Product/1``).
+Everything random is drawn from one ``random.Random(seed)``, so a seed gives the same catalog.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+ADJECTIVES = ("Classic", "Organic", "Handwoven", "Vintage", "Everyday", "Premium", "Linen",
+              "Cotton", "Bamboo", "Ceramic", "Copper", "Brass", "Indigo", "Saffron")
+NOUNS = ("Kurta", "Tote", "Mug", "Scarf", "Cushion", "Lamp", "Notebook", "Bottle", "Shirt",
+         "Dupatta", "Planter", "Candle", "Bowl", "Apron")
+SIZES = ("S", "M", "L", "XL")
+COLOURS = ("Red", "Blue", "Green", "Black", "White", "Ochre")
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def gid(kind: str, number: int) -> str:
+    """``gid://shopify/<kind>/<number>``: the Admin API's global id format."""
+    return f"gid://shopify/{kind}/{number}"
+
+
+def parse_gid(value: str, kind: str) -> int | None:
+    """The number of a global id of ``kind``; None when it is not one."""
+    prefix = f"gid://shopify/{kind}/"
+    if not value.startswith(prefix) or not value[len(prefix):].isdigit():
+        return None
+    return int(value[len(prefix):])
+
+
+@dataclass
+class Location:
+    id: int
+    name: str
+    is_active: bool = True
+    kind: str = "Location"
+
+
+@dataclass
+class InventoryItem:
+    id: int
+    variant_id: int
+    sku: str
+    tracked: bool = True
+    harmonized_system_code: str | None = None
+    weight_grams: int | None = None
+    kind: str = "InventoryItem"
+
+
+@dataclass
+class Variant:
+    id: int
+    product_id: int
+    title: str
+    sku: str
+    price: Decimal
+    options: tuple[tuple[str, str], ...]
+    inventory_item_id: int
+    barcode: str | None = None
+    compare_at_price: Decimal | None = None
+    updated_at: datetime = field(default_factory=now)
+    kind: str = "ProductVariant"
+
+
+@dataclass
+class Product:
+    id: int
+    title: str
+    handle: str
+    vendor: str
+    product_type: str
+    description_html: str
+    option_names: tuple[str, ...]
+    variant_ids: list[int]
+    status: str = "ACTIVE"
+    tags: tuple[str, ...] = ()
+    created_at: datetime = field(default_factory=now)
+    updated_at: datetime = field(default_factory=now)
+    kind: str = "Product"
+
+
+@dataclass
+class LineItem:
+    id: int
+    variant_id: int | None
+    sku: str
+    title: str
+    quantity: int
+    price: Decimal
+    discount: Decimal = Decimal("0.00")
+
+
+@dataclass
+class RefundLine:
+    line_item_id: int
+    quantity: int
+    restock_type: str  # RETURN | CANCEL | NO_RESTOCK
+
+
+@dataclass
+class Refund:
+    id: int
+    order_id: int
+    created_at: datetime
+    amount: Decimal
+    lines: list[RefundLine]
+    note: str = ""
+
+
+@dataclass
+class FulfillmentOrderLine:
+    id: int
+    line_item_id: int
+    total_quantity: int
+    remaining_quantity: int
+
+
+@dataclass
+class FulfillmentOrder:
+    id: int
+    order_id: int
+    location_id: int
+    lines: list[FulfillmentOrderLine]
+    status: str = "OPEN"  # OPEN | IN_PROGRESS | CLOSED | CANCELLED
+
+
+@dataclass
+class Fulfillment:
+    id: int
+    order_id: int
+    created_at: datetime
+    lines: list[tuple[int, int]]  # (line item id, quantity)
+    tracking_company: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+    notify_customer: bool
+    location_id: int
+    status: str = "SUCCESS"
+
+
+@dataclass
+class Transaction:
+    id: int
+    kind: str  # SALE | AUTHORIZATION | CAPTURE | REFUND | VOID
+    amount: Decimal
+    gateway: str
+    card_company: str | None = None
+    card_number: str | None = None  # masked, as Shopify shows it: "•••• •••• •••• 4242"
+    status: str = "SUCCESS"
+
+
+@dataclass
+class Order:
+    id: int
+    number: int
+    email: str
+    currency: str
+    lines: list[LineItem]
+    shipping_address: dict[str, str | None]
+    shipping_price: Decimal
+    created_at: datetime
+    updated_at: datetime
+    customer_id: int | None = None
+    financial_status: str = "PAID"
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    refunds: list[Refund] = field(default_factory=list)
+    transactions: list[Transaction] = field(default_factory=list)
+    fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
+    fulfillments: list[Fulfillment] = field(default_factory=list)
+    kind: str = "Order"
+
+    @property
+    def name(self) -> str:
+        return f"#{self.number}"
+
+
+@dataclass
+class WebhookSubscription:
+    id: int
+    topic: str  # GraphQL enum: ORDERS_CREATE
+    uri: str
+    created_at: datetime
+    updated_at: datetime
+    format: str = "JSON"
+    consecutive_failures: int = 0
+    kind: str = "WebhookSubscription"
+
+
+@dataclass
+class BulkOperation:
+    id: int
+    query: str
+    created_at: datetime
+    status: str = "CREATED"
+    error_code: str | None = None
+    completed_at: datetime | None = None
+    object_count: int = 0
+    root_object_count: int = 0
+    file_size: int | None = None
+    url: str | None = None
+    result: bytes = b""
+    type: str = "QUERY"
+    kind: str = "BulkOperation"
+
+
+class Shop:
+    """One shop: catalog, stock, orders and the app's webhook subscriptions."""
+
+    def __init__(self, *, name: str = "Sandbox Traders", domain: str = "sandbox.myshopify.com",
+                 currency: str = "INR", plan: str = "standard") -> None:
+        self.lock = threading.RLock()
+        self.name = name
+        self.domain = domain
+        self.currency = currency
+        self.plan = plan
+        self.shop_id = 1
+        self._next = 1000
+        self.locations: dict[int, Location] = {}
+        self.products: dict[int, Product] = {}
+        self.variants: dict[int, Variant] = {}
+        self.items: dict[int, InventoryItem] = {}
+        self.levels: dict[tuple[int, int], int] = {}  # (item id, location id) -> available
+        self.level_updated: dict[tuple[int, int], datetime] = {}
+        self.orders: dict[int, Order] = {}
+        self.line_items: dict[int, LineItem] = {}
+        self.fulfillment_orders: dict[int, FulfillmentOrder] = {}
+        self.subscriptions: dict[int, WebhookSubscription] = {}
+        self.bulk_operations: dict[int, BulkOperation] = {}
+        self.order_number = 1000
+        self.add_location("Main warehouse")
+
+    def new_id(self) -> int:
+        with self.lock:
+            self._next += 1
+            return self._next
+
+    def add_location(self, name: str) -> Location:
+        location = Location(self.new_id(), name)
+        self.locations[location.id] = location
+        return location
+
+    @property
+    def default_location(self) -> Location:
+        return next(iter(self.locations.values()))
+
+    # --- catalog ---------------------------------------------------------------------------
+
+    def seed_catalog(self, *, products: int, variants_per_product: int, seed: int,
+                     stock: int = 10) -> list[Product]:
+        """Add ``products`` products with up to four variants each, the same for a seed."""
+        rng = random.Random(seed)  # noqa: S311 - catalog data, not secrets
+        created = []
+        with self.lock:
+            for n in range(products):
+                title = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {seed}-{n + 1}"
+                created.append(self._add_product(rng, title, variants_per_product, stock))
+        return created
+
+    def _add_product(self, rng: random.Random, title: str, variant_count: int,
+                     stock: int) -> Product:
+        product_id = self.new_id()
+        handle = title.lower().replace(" ", "-")
+        sizes = SIZES[:max(1, min(variant_count, len(SIZES)))]
+        colour = rng.choice(COLOURS)
+        base_price = Decimal(rng.randrange(199, 4999)).scaleb(0) + Decimal("0.00")
+        product = Product(product_id, title, handle, "Sandbox Traders", rng.choice(NOUNS),
+                          f"<p>{title}, made to order.</p>", ("Size", "Colour"), [],
+                          tags=("sandbox", colour.lower()))
+        for size in sizes:
+            variant_id, item_id = self.new_id(), self.new_id()
+            sku = f"{handle.upper()[:12]}-{size}-{variant_id}"
+            self.variants[variant_id] = Variant(
+                variant_id, product_id, f"{size} / {colour}", sku, base_price,
+                (("Size", size), ("Colour", colour)), item_id,
+                barcode=str(rng.randrange(10**12, 10**13)),
+                compare_at_price=base_price + 100 if rng.random() < 0.3 else None)
+            self.items[item_id] = InventoryItem(item_id, variant_id, sku,
+                                                harmonized_system_code="6109",
+                                                weight_grams=rng.randrange(100, 900))
+            for location in self.locations.values():
+                self.levels[(item_id, location.id)] = stock
+                self.level_updated[(item_id, location.id)] = now()
+            product.variant_ids.append(variant_id)
+        self.products[product_id] = product
+        return product
+
+    def variant_by_sku(self, sku: str) -> Variant | None:
+        return next((v for v in self.variants.values() if v.sku == sku), None)
+
+    # --- orders ----------------------------------------------------------------------------
+
+    def create_order(self, *, lines: list[tuple[Variant, int]], email: str,
+                     address: dict[str, str | None], shipping: Decimal) -> Order:
+        """A sale on Shopify: takes stock at the default location and opens a fulfillment
+        order for it, as checkout does."""
+        with self.lock:
+            location = self.default_location
+            stamp = now()
+            self.order_number += 1
+            order = Order(self.new_id(), self.order_number, email, self.currency, [], address,
+                          shipping, stamp, stamp, customer_id=self.new_id())
+            fo = FulfillmentOrder(self.new_id(), order.id, location.id, [])
+            total = shipping
+            for variant, quantity in lines:
+                line = LineItem(self.new_id(), variant.id, variant.sku,
+                                self.products[variant.product_id].title, quantity, variant.price)
+                order.lines.append(line)
+                self.line_items[line.id] = line
+                fo.lines.append(FulfillmentOrderLine(self.new_id(), line.id, quantity, quantity))
+                key = (variant.inventory_item_id, location.id)
+                self.levels[key] = self.levels.get(key, 0) - quantity
+                self.level_updated[key] = stamp
+                total += variant.price * quantity
+            order.fulfillment_orders.append(fo)
+            self.fulfillment_orders[fo.id] = fo
+            order.transactions.append(Transaction(self.new_id(), "SALE", total, "bogus",
+                                                  "Visa", "•••• •••• •••• 4242"))
+            self.orders[order.id] = order
+            return order
+
+    def order(self, order_id: int) -> Order | None:
+        return self.orders.get(order_id)
+
+    def summary(self) -> dict[str, Any]:
+        """What tests and people look at: counts, levels, fulfillments, subscriptions."""
+        with self.lock:
+            return {
+                "shop": {"name": self.name, "domain": self.domain, "currency": self.currency,
+                         "plan": self.plan},
+                "locations": [gid("Location", loc.id) for loc in self.locations.values()],
+                "products": len(self.products),
+                "variants": len(self.variants),
+                "levels": [{"inventory_item_id": gid("InventoryItem", item),
+                            "location_id": gid("Location", loc), "sku": self.items[item].sku,
+                            "available": qty}
+                           for (item, loc), qty in sorted(self.levels.items())],
+                "orders": [{"id": gid("Order", o.id), "name": o.name,
+                            "updated_at": o.updated_at.isoformat(),
+                            "cancelled": o.cancelled_at is not None,
+                            "fulfillments": [{"id": gid("Fulfillment", f.id),
+                                              "tracking_number": f.tracking_number,
+                                              "tracking_company": f.tracking_company,
+                                              "lines": [[gid("LineItem", li), q]
+                                                        for li, q in f.lines]}
+                                             for f in o.fulfillments],
+                            "fulfillment_orders": [{"id": gid("FulfillmentOrder", fo.id),
+                                                    "status": fo.status}
+                                                   for fo in o.fulfillment_orders]}
+                           for o in self.orders.values()],
+                "subscriptions": [{"id": gid("WebhookSubscription", s.id), "topic": s.topic,
+                                   "uri": s.uri} for s in self.subscriptions.values()],
+            }
