@@ -198,6 +198,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if CONFIG.https el
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = CONFIG.max_body_bytes
 STORESYNC_MAX_BODY_BYTES = CONFIG.max_body_bytes
+# Multipart uploads of product images: a 10 MB image plus the form's other fields.
+STORESYNC_MAX_UPLOAD_BYTES = 10 * 1024 * 1024 + 64 * 1024
+STORESYNC_UPLOAD_PATHS = r"/api/v1/products/[^/]+/images"
 
 if CONFIG.smtp_url:
     _smtp = urlsplit(CONFIG.smtp_url)

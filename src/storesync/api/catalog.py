@@ -148,11 +148,14 @@ def create_product(request: HttpRequest, payload: ProductIn) -> Status:
 def list_products(request: HttpRequest, cursor: str | None = Query(None, max_length=64),
                   limit: int = Query(50, ge=1, le=200),
                   status: str | None = Query(None, max_length=10),
-                  vendor: str | None = Query(None, max_length=255)) -> dict[str, Any]:
+                  vendor: str | None = Query(None, max_length=255),
+                  collection: str | None = Query(None, max_length=64,
+                                                 description="members of this collection")
+                  ) -> dict[str, Any]:
     who = require(request, Perm.VIEW_ORDERS)
     currency = workspace_get(workspace_id=who.workspace_id).currency
     page = selectors.product_list(workspace_id=who.workspace_id, cursor=cursor, limit=limit,
-                                  status=status, vendor=vendor)
+                                  status=status, vendor=vendor, collection_id=collection)
     return {"items": [_out(p, currency) for p in page.items], "next_cursor": page.next_cursor}
 
 

@@ -6,15 +6,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from storesync.api.auth import Principal, require
+from storesync.api.errors import json_error
+from storesync.api.orders import OrderPage
+from storesync.api.orders import _out as orders_out
 from storesync.api.schemas import Strict
 from storesync.core.errors import ValidationError
 from storesync.core.permissions import Perm
 from storesync.customers import selectors, services
 from storesync.customers.models import Customer
+from storesync.orders import selectors as order_selectors
 from storesync.security.access import Purpose
 
 router = Router(tags=["customers"])
@@ -54,11 +58,31 @@ class AddressOut(Schema):
     country_code: str
 
 
+class ConsentOut(Schema):
+    state: str = Field(description="subscribed, unsubscribed or not_subscribed")
+    opt_in_level: str | None
+    consented_at: datetime | None
+    source: str | None
+
+
+class ConsentIn(Strict):
+    channel: str = Field(description="email or sms")
+    state: str = Field(description="subscribed, unsubscribed or not_subscribed")
+    opt_in_level: str = Field("single_opt_in",
+                              description="single_opt_in, confirmed_opt_in or unknown")
+    source: str = Field(max_length=64, description="where consent was collected, e.g. "
+                        "checkout, pos, newsletter_form, shopify")
+    consented_at: datetime | None = Field(None, description="when; default now")
+
+
 class CustomerOut(Schema):
     id: uuid.UUID
     created_at: datetime
     updated_at: datetime
     tags: list[str]
+    version: int
+    email_marketing_consent: ConsentOut
+    sms_marketing_consent: ConsentOut
     personal_data: str = Field(
         description="`included`, or `withheld` when the token's role lacks view_personal_data"
     )
@@ -75,9 +99,24 @@ class CustomerPage(Schema):
     next_cursor: str | None
 
 
+def _consent(customer: Customer, channel: str) -> dict[str, Any]:
+    return {
+        "state": getattr(customer, f"{channel}_marketing_state"),
+        "opt_in_level": getattr(customer, f"{channel}_marketing_opt_in_level") or None,
+        "consented_at": getattr(customer, f"{channel}_marketing_consent_at"),
+        "source": getattr(customer, f"{channel}_marketing_source") or None,
+    }
+
+
+def etag(customer: Customer) -> str:
+    return f'"v{customer.version}"'
+
+
 def _out(customers: list[Customer], who: Principal, purpose: Purpose) -> list[dict[str, Any]]:
     base = [
-        {"id": c.id, "created_at": c.created_at, "updated_at": c.updated_at, "tags": c.tags}
+        {"id": c.id, "created_at": c.created_at, "updated_at": c.updated_at, "tags": c.tags,
+         "version": c.version, "email_marketing_consent": _consent(c, "email"),
+         "sms_marketing_consent": _consent(c, "sms")}
         for c in customers
     ]
     if Perm.VIEW_PERSONAL_DATA not in who.permissions:
@@ -124,12 +163,16 @@ def list_customers(
     return {"items": _out(page.items, who, purpose), "next_cursor": page.next_cursor}
 
 
-@router.get("/{customer_id}", response=CustomerOut, summary="Read a customer")
+@router.get("/{customer_id}", response=CustomerOut, summary="Read a customer (with an ETag)")
 def get_customer(
-    request: HttpRequest, customer_id: str, purpose: Purpose = Query(Purpose.CUSTOMER_SUPPORT)
+    request: HttpRequest,
+    response: HttpResponse,
+    customer_id: str,
+    purpose: Purpose = Query(Purpose.CUSTOMER_SUPPORT),
 ) -> dict[str, Any]:
     who = require(request, Perm.VIEW_CUSTOMERS)
     customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
+    response["ETag"] = etag(customer)
     return _out([customer], who, purpose)[0]
 
 
@@ -139,12 +182,17 @@ class CustomerPatch(Strict):
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=32)
     note: str | None = Field(None, max_length=5000)
+    tags: list[str] | None = Field(None, max_length=50)
 
 
-@router.patch("/{customer_id}", response=CustomerOut, summary="Change a customer's contact fields")
+@router.patch(
+    "/{customer_id}",
+    response={200: CustomerOut, 412: dict},
+    summary="Change a customer's contact fields or tags; If-Match refuses stale writes",
+)
 def update_customer(
-    request: HttpRequest, customer_id: str, payload: CustomerPatch
-) -> dict[str, Any]:
+    request: HttpRequest, response: HttpResponse, customer_id: str, payload: CustomerPatch
+) -> Any:
     who = require(request, Perm.MANAGE_CUSTOMERS)
     customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
     changes = payload.model_dump(exclude_unset=True)
@@ -152,11 +200,62 @@ def update_customer(
         raise ValidationError("nothing to change", field="body")
     if any(v is None for v in changes.values()):
         raise ValidationError(
-            "send an empty string to clear a field",
+            "send an empty string (or list) to clear a field",
             field=next(k for k, v in changes.items() if v is None),
         )
+    expected = None
+    if_match = request.headers.get("If-Match")
+    if if_match:
+        if if_match.strip() != etag(customer):
+            return json_error(412, "precondition_failed",
+                              "the customer changed since you read it (ETag mismatch)",
+                              "If-Match")
+        expected = customer.version
     services.customer_update(
-        workspace_id=who.workspace_id, customer_id=customer.id, changes=changes, actor=who.actor
+        workspace_id=who.workspace_id, customer_id=customer.id, changes=changes,
+        actor=who.actor, expected_version=expected,
     )
     fresh = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer.id)
+    response["ETag"] = etag(fresh)
     return _out([fresh], who, Purpose.ACCOUNT_MANAGEMENT)[0]
+
+
+@router.post(
+    "/{customer_id}/marketing-consent",
+    response=CustomerOut,
+    summary="Record email or SMS marketing consent (state, opt-in level, time, source)",
+)
+def set_marketing_consent(
+    request: HttpRequest, response: HttpResponse, customer_id: str, payload: ConsentIn
+) -> dict[str, Any]:
+    who = require(request, Perm.MANAGE_CUSTOMERS)
+    customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
+    services.customer_set_marketing_consent(
+        workspace_id=who.workspace_id, customer_id=customer.id, channel=payload.channel,
+        consent=services.ConsentInput(state=payload.state, source=payload.source,
+                                      opt_in_level=payload.opt_in_level,
+                                      consented_at=payload.consented_at),
+        actor=who.actor,
+    )
+    fresh = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer.id)
+    response["ETag"] = etag(fresh)
+    return _out([fresh], who, Purpose.ACCOUNT_MANAGEMENT)[0]
+
+
+@router.get(
+    "/{customer_id}/orders",
+    response=OrderPage,
+    summary="A customer's orders, newest first",
+)
+def customer_orders(
+    request: HttpRequest,
+    customer_id: str,
+    cursor: str | None = Query(None, max_length=64),
+    limit: int = Query(50, ge=1, le=200),
+    purpose: Purpose = Query(Purpose.CUSTOMER_SUPPORT),
+) -> dict[str, Any]:
+    who = require(request, Perm.VIEW_CUSTOMERS, Perm.VIEW_ORDERS)
+    customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
+    page = order_selectors.order_list(workspace_id=who.workspace_id, customer_id=customer.id,
+                                      cursor=cursor, limit=limit)
+    return {"items": orders_out(page.items, who, purpose), "next_cursor": page.next_cursor}

@@ -5,7 +5,16 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from storesync import __version__
-from storesync.api import catalog, customers, errors, inventory, orders, workspace
+from storesync.api import (
+    catalog,
+    collections,
+    customers,
+    errors,
+    images,
+    inventory,
+    orders,
+    workspace,
+)
 from storesync.api.auth import TokenAuth
 
 api = NinjaAPI(
@@ -23,5 +32,7 @@ errors.install(api)
 api.add_router("/workspace", workspace.router)
 api.add_router("/customers", customers.router)
 api.add_router("/products", catalog.router)
+api.add_router("/products", images.router)
+api.add_router("/collections", collections.router)
 api.add_router("/inventory", inventory.router)
 api.add_router("/orders", orders.router)

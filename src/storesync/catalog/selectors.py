@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from storesync.catalog.models import Product, Variant
+from django.db.models import Q, QuerySet
+
+from storesync.catalog.models import Collection, CollectionKind, Product, ProductImage, Variant
+from storesync.catalog.rules import rules_from_json, rules_q
 from storesync.core.errors import NotFound
 from storesync.core.ids import parse_id
 from storesync.core.pagination import Page, keyset_page
@@ -27,11 +30,76 @@ def variants_by_sku(*, workspace_id: uuid.UUID, skus: Sequence[str]) -> dict[str
 
 
 def product_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: int = 50,
-                 status: str | None = None, vendor: str | None = None) -> Page[Product]:
+                 status: str | None = None, vendor: str | None = None,
+                 collection_id: uuid.UUID | str | None = None) -> Page[Product]:
+    """Newest first; ``collection_id`` keeps the collection's members (NotFound if not ours)."""
     with workspace_scope(workspace_id):
         queryset = Product.objects.prefetch_related("variants")
         if status:
             queryset = queryset.filter(status=status)
         if vendor:
             queryset = queryset.filter(vendor=vendor)
+        if collection_id is not None:
+            collection = collection_get(workspace_id=workspace_id, collection_id=collection_id)
+            queryset = queryset.filter(collection_members_q(collection))
         return keyset_page(queryset, cursor=cursor, limit=limit)
+
+
+def collection_get(*, workspace_id: uuid.UUID, collection_id: uuid.UUID | str) -> Collection:
+    """The collection, or NotFound (also for another workspace's or a malformed id)."""
+    cid = parse_id(collection_id, what="collection")
+    with workspace_scope(workspace_id):
+        collection = Collection.objects.filter(id=cid).first()
+    if collection is None:
+        raise NotFound("no such collection")
+    return collection
+
+
+def collection_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: int = 50,
+                    kind: str | None = None) -> Page[Collection]:
+    with workspace_scope(workspace_id):
+        queryset = Collection.objects.all()
+        if kind:
+            queryset = queryset.filter(kind=kind)
+        return keyset_page(queryset, cursor=cursor, limit=limit)
+
+
+def collection_members_q(collection: Collection) -> Q:
+    """A condition on ``Product`` selecting the collection's members, run by the database:
+    hand-picked rows for a custom collection, the translated rules for a smart one."""
+    if collection.kind == CollectionKind.CUSTOM:
+        return Q(collection_memberships__collection_id=collection.id)
+    from storesync.core.models import Workspace
+
+    currency = Workspace.objects.filter(id=collection.workspace_id).values_list(
+        "currency", flat=True).get()
+    return rules_q(rules_from_json(collection.rules), disjunctive=collection.disjunctive,
+                   currency=currency)
+
+
+def collection_products(*, workspace_id: uuid.UUID, collection: Collection) -> QuerySet[Product]:
+    """The members, unordered and unevaluated (call inside ``workspace_scope``)."""
+    return Product.objects.filter(collection_members_q(collection))
+
+
+def collection_product_count(*, workspace_id: uuid.UUID, collection: Collection) -> int:
+    with workspace_scope(workspace_id):
+        return collection_products(workspace_id=workspace_id, collection=collection).count()
+
+
+def image_list(*, workspace_id: uuid.UUID, product_id: uuid.UUID | str) -> list[ProductImage]:
+    """The product's images in display order (NotFound if the product is not ours)."""
+    product = product_get(workspace_id=workspace_id, product_id=product_id)
+    with workspace_scope(workspace_id):
+        return list(ProductImage.objects.filter(product_id=product.id).order_by("position"))
+
+
+def image_get(*, workspace_id: uuid.UUID, product_id: uuid.UUID | str,
+              image_id: uuid.UUID | str) -> ProductImage:
+    pid = parse_id(product_id, what="product")
+    iid = parse_id(image_id, what="image")
+    with workspace_scope(workspace_id):
+        image = ProductImage.objects.filter(id=iid, product_id=pid).first()
+    if image is None:
+        raise NotFound("no such image")
+    return image

@@ -59,6 +59,70 @@ def location_create(*, workspace_id: uuid.UUID, name: str, kind: str = LocationK
         raise Conflict(f"a location named {name!r} exists", field="name") from None
 
 
+LOCATION_FIELDS = ("name", "kind", "address_line1", "city", "postcode", "province_code",
+                   "country_code", "gstin")
+
+
+def location_update(*, workspace_id: uuid.UUID, location_id: uuid.UUID,
+                    changes: dict[str, str], actor: audit.Actor) -> Location:
+    """Rename a location, change its kind or address; a taken name is a Conflict."""
+    unknown = set(changes) - set(LOCATION_FIELDS)
+    if unknown:
+        raise ValidationError("not a field that can be changed here", field=sorted(unknown)[0])
+    if "name" in changes and not str(changes["name"]).strip():
+        raise ValidationError("a location needs a name", field="name")
+    if "kind" in changes and changes["kind"] not in LocationKind.values:
+        raise ValidationError(f"kind is one of {', '.join(LocationKind.values)}", field="kind")
+    with workspace_scope(workspace_id), transaction.atomic():
+        location = Location.objects.select_for_update().filter(id=location_id).first()
+        if location is None:
+            raise NotFound("no such location")
+        for name, value in changes.items():
+            setattr(location, name, str(value).strip())
+        if Location.objects.filter(name=location.name).exclude(id=location.id).exists():
+            raise Conflict(f"a location named {location.name!r} exists", field="name")
+        location.save()
+    return location
+
+
+def location_set_active(*, workspace_id: uuid.UUID, location_id: uuid.UUID, active: bool,
+                        actor: audit.Actor) -> Location:
+    """Activate or deactivate a location. An inactive location's stock no longer counts as
+    available to sell; deactivating one that still holds reserved stock is a Conflict (those
+    orders would have nowhere to ship from)."""
+    with workspace_scope(workspace_id), transaction.atomic():
+        location = Location.objects.select_for_update().filter(id=location_id).first()
+        if location is None:
+            raise NotFound("no such location")
+        if not active and Reservation.objects.filter(
+                level__location_id=location.id, state=ReservationState.ACTIVE).exists():
+            raise Conflict("this location holds stock reserved for open orders; fulfil, "
+                           "cancel or move them first", field="is_active")
+        if not active and Location.objects.filter(is_active=True).exclude(
+                id=location.id).count() == 0:
+            raise Conflict("the last active location cannot be deactivated", field="is_active")
+        location.is_active = active
+        location.save(update_fields=["is_active"])
+    return location
+
+
+def level_set_threshold(*, workspace_id: uuid.UUID, level_id: uuid.UUID,
+                        low_stock_threshold: int | None, actor: audit.Actor) -> Level:
+    """Warn when available stock at this level falls to ``low_stock_threshold`` or below;
+    ``None`` turns the warning off."""
+    if low_stock_threshold is not None and (
+            not isinstance(low_stock_threshold, int) or isinstance(low_stock_threshold, bool)
+            or not 0 <= low_stock_threshold <= 10_000_000):
+        raise ValidationError("a whole number from 0 to 10,000,000, or null",
+                              field="low_stock_threshold")
+    with workspace_scope(workspace_id), transaction.atomic():
+        changed = Level.objects.filter(id=level_id).update(
+            low_stock_threshold=low_stock_threshold, updated_at=timezone.now())
+        if not changed:
+            raise NotFound("no such stock level")
+        return Level.objects.select_related("variant", "location").get(id=level_id)
+
+
 def _level(variant_id: uuid.UUID, location_id: uuid.UUID) -> Level:
     level = Level.objects.filter(variant_id=variant_id, location_id=location_id).first()
     if level is not None:
@@ -123,11 +187,14 @@ def stock_adjust(*, workspace_id: uuid.UUID, variant_id: uuid.UUID, location_id:
             on_hand__gte=-delta)
         movement = _apply(level, kind=MovementKind.ADJUST, on_hand=delta, guard=guard,
                           reason=reason, actor=actor, override=allow_negative)
-        if allow_negative and movement.on_hand_after < 0:
+        # Audit every override that took stock where the guard would not have gone: below
+        # zero, or below what is already promised to orders.
+        if allow_negative and movement.on_hand_after < max(movement.reserved_after, 0):
             audit.record(action=audit.Action.STOCK_NEGATIVE_OVERRIDE, actor=actor,
                          workspace_id=workspace_id, subject_type="inventory_level",
                          subject_id=level.id,
                          detail={"delta": delta, "on_hand_after": movement.on_hand_after,
+                                 "reserved_after": movement.reserved_after,
                                  "reason": reason[:255]})
         return movement
 

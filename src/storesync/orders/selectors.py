@@ -24,10 +24,13 @@ def order_get(*, workspace_id: uuid.UUID, order_id: uuid.UUID | str) -> Order:
 def order_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: int = 50,
                source: str | None = None, fulfillment_status: str | None = None,
                financial_status: str | None = None, placed_from: datetime | None = None,
-               placed_to: datetime | None = None) -> Page[Order]:
-    """Newest first; every filter is optional."""
+               placed_to: datetime | None = None,
+               customer_id: uuid.UUID | None = None) -> Page[Order]:
+    """Newest first; every filter is optional (``customer_id``: one customer's history)."""
     with workspace_scope(workspace_id):
         queryset = Order.objects.prefetch_related("lines")
+        if customer_id is not None:
+            queryset = queryset.filter(customer_id=customer_id)
         if source:
             queryset = queryset.filter(source=source)
         if fulfillment_status:
