@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+from pathlib import Path
 
+import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -32,3 +36,15 @@ def png_bytes(name: str = "photo.png") -> SimpleUploadedFile:
 
 def upload(name: str, data: bytes, content_type: str = "image/jpeg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+@pytest.fixture
+def media_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data directory of the test's own, so stored files can be listed and checked."""
+    monkeypatch.setattr(settings, "CONFIG", dataclasses.replace(settings.CONFIG,
+                                                                data_dir=tmp_path))
+    return tmp_path / "media"
+
+
+def stored_files(media: Path) -> list[Path]:
+    return sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []

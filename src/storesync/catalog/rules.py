@@ -32,6 +32,7 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "variant_price": ("price_minor", NUMBER_RELATIONS),
     "variant_compare_at_price": ("compare_at_minor", NUMBER_RELATIONS),
 }
+PRICE_COLUMNS = frozenset({"variant_price", "variant_compare_at_price"})
 # Names people also use for Shopify's ``type`` column.
 ALIASES = {"product_type": "type"}
 MAX_RULES = 60  # Shopify's limit per smart collection

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from django.db.models import Q, QuerySet
 
 from storesync.catalog.models import Collection, CollectionKind, Product, ProductImage, Variant
-from storesync.catalog.rules import rules_from_json, rules_q
+from storesync.catalog.rules import PRICE_COLUMNS, rules_from_json, rules_q
 from storesync.core.errors import NotFound
 from storesync.core.ids import parse_id
 from storesync.core.pagination import Page, keyset_page
@@ -71,10 +71,12 @@ def collection_members_q(collection: Collection) -> Q:
         return Q(collection_memberships__collection_id=collection.id)
     from storesync.core.models import Workspace
 
-    currency = Workspace.objects.filter(id=collection.workspace_id).values_list(
-        "currency", flat=True).get()
-    return rules_q(rules_from_json(collection.rules), disjunctive=collection.disjunctive,
-                   currency=currency)
+    rules = rules_from_json(collection.rules)
+    currency = "XXX"  # only price rules need the workspace's currency: look it up for them
+    if any(rule.column in PRICE_COLUMNS for rule in rules):
+        currency = Workspace.objects.filter(id=collection.workspace_id).values_list(
+            "currency", flat=True).get()
+    return rules_q(rules, disjunctive=collection.disjunctive, currency=currency)
 
 
 def collection_products(*, workspace_id: uuid.UUID, collection: Collection) -> QuerySet[Product]:
