@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from django.test import Client
@@ -88,3 +89,22 @@ def test_other_workspace_cannot_upload_or_read(owner_api, other_api, product, me
     assert other_api.get(image["src"]).status_code == 404
     assert _upload(other_api, product, upload("b.png", image_bytes("PNG"))).status_code == 404
     assert len(stored_files(media_dir)) == 1
+
+
+def test_a_retried_upload_with_an_idempotency_key_stores_one_image(owner_api, product,
+                                                                    media_dir):
+    noise = Image.frombytes("RGB", (800, 800), os.urandom(800 * 800 * 3))
+    out = io.BytesIO()
+    noise.save(out, format="PNG")
+    data = out.getvalue()
+    assert len(data) > 1024 * 1024  # past the in-memory body limit of JSON requests
+    key = {"Idempotency-Key": "upload-1"}
+    first = owner_api.client.post(f"/api/v1/products/{product['id']}/images",
+                                  data={"file": upload("noise.png", data)},
+                                  headers={**owner_api.headers, **key})
+    again = owner_api.client.post(f"/api/v1/products/{product['id']}/images",
+                                  data={"file": upload("noise.png", data)},
+                                  headers={**owner_api.headers, **key})
+    assert first.status_code == again.status_code == 201, first.content
+    assert again["Idempotent-Replayed"] == "true" and again.json()["id"] == first.json()["id"]
+    assert first.json()["width"] == 800 and len(stored_files(media_dir)) == 1
