@@ -34,6 +34,8 @@ def test_upload_download_and_delete(owner_api, viewer_api, product, media_dir,
     assert image["variant_id"] == blue and image["alt_text"] == "Blue saree, folded"
     listed = viewer_api.get(f"/api/v1/products/{product['id']}/images").json()
     assert [i["id"] for i in listed] == [image["id"]]
+    shown = viewer_api.get(f"/api/v1/products/{product['id']}").json()["images"]
+    assert [(i["id"], i["src"]) for i in shown] == [(image["id"], image["src"])]
     download = viewer_api.get(image["src"])
     assert download.status_code == 200 and download["Content-Type"] == "image/jpeg"
     body = b"".join(download.streaming_content)

@@ -69,6 +69,16 @@ class VariantOut(Schema):
     tax_rate: str
 
 
+class ProductImageOut(Schema):
+    id: uuid.UUID
+    variant_id: uuid.UUID | None
+    alt_text: str
+    position: int
+    width: int
+    height: int
+    src: str
+
+
 class ProductOut(Schema):
     id: uuid.UUID
     title: str
@@ -83,6 +93,7 @@ class ProductOut(Schema):
     created_at: datetime
     updated_at: datetime
     variants: list[VariantOut]
+    images: list[ProductImageOut]
 
 
 class ProductPage(Schema):
@@ -113,6 +124,11 @@ def _out(product: Product, currency: str) -> dict[str, Any]:
             "weight_grams": v.weight_grams, "hsn_code": v.hsn_code,
             "tax_rate": f"{v.tax_rate_bp / 100:g}",
         } for v in variants],
+        "images": [{
+            "id": i.id, "variant_id": i.variant_id, "alt_text": i.alt_text,
+            "position": i.position, "width": i.width, "height": i.height,
+            "src": f"/api/v1/products/{product.id}/images/{i.id}/file",
+        } for i in sorted(product.images.all(), key=lambda i: i.position)],
     }
 
 

@@ -18,7 +18,7 @@ from storesync.core.tenancy import workspace_scope
 def product_get(*, workspace_id: uuid.UUID, product_id: uuid.UUID | str) -> Product:
     pid = parse_id(product_id, what="product")
     with workspace_scope(workspace_id):
-        product = Product.objects.filter(id=pid).prefetch_related("variants").first()
+        product = Product.objects.filter(id=pid).prefetch_related("variants", "images").first()
     if product is None:
         raise NotFound("no such product")
     return product
@@ -34,7 +34,7 @@ def product_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: i
                  collection_id: uuid.UUID | str | None = None) -> Page[Product]:
     """Newest first; ``collection_id`` keeps the collection's members (NotFound if not ours)."""
     with workspace_scope(workspace_id):
-        queryset = Product.objects.prefetch_related("variants")
+        queryset = Product.objects.prefetch_related("variants", "images")
         if status:
             queryset = queryset.filter(status=status)
         if vendor:
