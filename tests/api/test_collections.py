@@ -75,6 +75,8 @@ def test_custom_collection_lifecycle_with_if_match(owner_api, viewer_api, produc
     order = owner_api.put(f"{path}/products/order",
                           {"product_ids": [products["Print Tee"], products["Handloom Saree"]]})
     assert order.status_code == 200
+    listed = owner_api.get(f"{path}/products").json()
+    assert [p["title"] for p in listed["items"]] == ["Print Tee", "Handloom Saree"]
     tag = owner_api.get(path)["ETag"]
     assert owner_api.patch(path, {"title": "Diwali"}, **{"If-Match": tag}).status_code == 200
     stale = owner_api.patch(path, {"title": "Holi"}, **{"If-Match": tag})

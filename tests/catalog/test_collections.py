@@ -224,3 +224,45 @@ def test_update_rules_and_stale_version(shop):
     services.collection_delete(workspace_id=ws, collection_id=collection.id, actor=ACTOR)
     with pytest.raises(NotFound):
         selectors.collection_get(workspace_id=ws, collection_id=collection.id)
+
+
+@pytest.mark.parametrize(("sort_order", "expected"), [
+    ("alpha-asc", ["Block-print Tee", "Cotton Kurta", "Silk Saree"]),
+    ("alpha-desc", ["Silk Saree", "Cotton Kurta", "Block-print Tee"]),
+    ("created", ["Cotton Kurta", "Silk Saree", "Block-print Tee"]),
+    ("created-desc", ["Block-print Tee", "Silk Saree", "Cotton Kurta"]),
+    ("price-asc", ["Block-print Tee", "Cotton Kurta", "Silk Saree"]),
+    ("price-desc", ["Silk Saree", "Cotton Kurta", "Block-print Tee"]),
+])
+def test_smart_collection_pages_follow_its_sort_order(shop, sort_order, expected):
+    ws, _ = shop
+    collection = services.collection_create(
+        workspace_id=ws, actor=ACTOR, data=services.CollectionInput(
+            title=sort_order, kind="smart", sort_order=sort_order,
+            rules=[{"column": "variant_price", "relation": "greater_than", "condition": "0"}]))
+    seen, cursor = [], None
+    for _ in range(5):  # bounded: three products, one per page
+        page = selectors.collection_product_page(workspace_id=ws, collection=collection,
+                                                 cursor=cursor, limit=1)
+        seen += [p.title for p in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == expected
+
+
+def test_manual_order_pages_and_bad_cursor(shop):
+    ws, p = shop
+    collection = services.collection_create(
+        workspace_id=ws, actor=ACTOR, data=services.CollectionInput(
+            title="Picks", product_ids=[p["tee"].id, p["saree"].id, p["kurta"].id]))
+    first = selectors.collection_product_page(workspace_id=ws, collection=collection, limit=2)
+    rest = selectors.collection_product_page(workspace_id=ws, collection=collection, limit=2,
+                                             cursor=first.next_cursor)
+    assert [x.title for x in first.items + rest.items] == [
+        "Block-print Tee", "Silk Saree", "Cotton Kurta"]
+    assert rest.next_cursor is None
+    with pytest.raises(ValidationError) as caught:
+        selectors.collection_product_page(workspace_id=ws, collection=collection,
+                                          cursor="not-a-cursor")
+    assert caught.value.field == "cursor"

@@ -13,7 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from storesync.api.auth import require
-from storesync.api.catalog import etag
+from storesync.api.catalog import ProductPage, etag
+from storesync.api.catalog import _out as product_out
 from storesync.api.errors import json_error
 from storesync.api.schemas import Strict
 from storesync.catalog import collection_services as services
@@ -21,6 +22,7 @@ from storesync.catalog import selectors
 from storesync.catalog.models import Collection
 from storesync.core.errors import ValidationError
 from storesync.core.permissions import Perm
+from storesync.core.selectors import workspace_get
 
 router = Router(tags=["collections"])
 
@@ -131,6 +133,22 @@ def get_collection(request: HttpRequest, response: HttpResponse,
                                           collection_id=collection_id)
     response["ETag"] = etag(collection.version)
     return _out(collection)
+
+
+@router.get("/{collection_id}/products", response=ProductPage,
+            summary="The collection's products in its sort order (manual, alpha, created, "
+                    "price)")
+def collection_products(request: HttpRequest, collection_id: str,
+                        cursor: str | None = Query(None, max_length=200),
+                        limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
+    who = require(request, Perm.VIEW_ORDERS)
+    collection = selectors.collection_get(workspace_id=who.workspace_id,
+                                          collection_id=collection_id)
+    page = selectors.collection_product_page(workspace_id=who.workspace_id,
+                                             collection=collection, cursor=cursor, limit=limit)
+    currency = workspace_get(workspace_id=who.workspace_id).currency
+    return {"items": [product_out(p, currency) for p in page.items],
+            "next_cursor": page.next_cursor}
 
 
 @router.patch("/{collection_id}", response={200: CollectionOut, 412: dict},

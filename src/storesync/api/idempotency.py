@@ -38,7 +38,7 @@ def _body(request: HttpRequest) -> bytes:
     if request.content_type != "multipart/form-data" or limit is None or length <= limit:
         return request.body
     raw = request.read()
-    request._body = raw  # type: ignore[attr-defined]  # Django's own cache of the body
+    request._body = raw  # Django's own cache of the body
     return raw
 
 

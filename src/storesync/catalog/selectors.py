@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from storesync.catalog.models import Collection, CollectionKind, Product, ProductImage, Variant
+from storesync.catalog.models import (
+    Collection,
+    CollectionKind,
+    CollectionProduct,
+    CollectionSort,
+    Product,
+    ProductImage,
+    Variant,
+)
 from storesync.catalog.rules import PRICE_COLUMNS, rules_from_json, rules_q
-from storesync.core.errors import NotFound
+from storesync.core.errors import NotFound, ValidationError
 from storesync.core.ids import parse_id
 from storesync.core.pagination import Page, keyset_page
 from storesync.core.tenancy import workspace_scope
@@ -105,3 +117,65 @@ def image_get(*, workspace_id: uuid.UUID, product_id: uuid.UUID | str,
     if image is None:
         raise NotFound("no such image")
     return image
+
+
+# sort_order -> (key expression name, descending); ties break on the (time-ordered) id.
+_SORT_KEYS: dict[str, tuple[str, bool]] = {
+    CollectionSort.MANUAL: ("position", False),
+    CollectionSort.ALPHA_ASC: ("title", False),
+    CollectionSort.ALPHA_DESC: ("title", True),
+    CollectionSort.CREATED: ("id", False),
+    CollectionSort.CREATED_DESC: ("id", True),
+    CollectionSort.PRICE_ASC: ("min_price", False),
+    CollectionSort.PRICE_DESC: ("min_price", True),
+}
+
+
+def _cursor_encode(key: object, pk: uuid.UUID) -> str:
+    raw = json.dumps([key, str(pk)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str) -> tuple[Any, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key, pk = json.loads(raw)
+        if not isinstance(key, str | int):
+            raise ValueError(key)
+        return key, uuid.UUID(pk)
+    except (ValueError, TypeError, binascii.Error):
+        raise ValidationError("not a cursor from this API", field="cursor") from None
+
+
+def collection_product_page(*, workspace_id: uuid.UUID, collection: Collection,
+                            cursor: str | None = None, limit: int = 50) -> Page[Product]:
+    """The collection's products in its ``sort_order`` (manual, title, creation or lowest
+    variant price), keyset-paginated on (sort key, id) so deep pages cost the same."""
+    name, descending = _SORT_KEYS[collection.sort_order]
+    with workspace_scope(workspace_id):
+        queryset = collection_products(workspace_id=workspace_id, collection=collection)
+        if name == "position":
+            queryset = queryset.annotate(position=Subquery(
+                CollectionProduct.objects.filter(collection_id=collection.id,
+                                                 product_id=OuterRef("pk"))
+                .values("position")[:1]))
+        elif name == "min_price":
+            queryset = queryset.annotate(min_price=Subquery(
+                Variant.objects.filter(product_id=OuterRef("pk")).order_by("price_minor")
+                .values("price_minor")[:1]))
+        if cursor:
+            key, pk = _cursor_decode(cursor)
+            after = "lt" if descending else "gt"
+            if name == "id":
+                queryset = queryset.filter(**{f"id__{after}": pk})
+            else:
+                queryset = queryset.filter(Q(**{f"{name}__{after}": key})
+                                           | Q(**{name: key, f"id__{after}": pk}))
+        order = [f"-{name}", "-id"] if descending else [name, "id"]
+        items = list(queryset.prefetch_related("variants", "images").order_by(*order)
+                     [: limit + 1])
+    if len(items) <= limit:
+        return Page(items, None)
+    last = items[limit - 1]
+    key_value = str(last.id) if name == "id" else getattr(last, name)
+    return Page(items[:limit], _cursor_encode(key_value, last.id))
