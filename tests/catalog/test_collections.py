@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 
 import pytest
@@ -262,7 +264,9 @@ def test_manual_order_pages_and_bad_cursor(shop):
     assert [x.title for x in first.items + rest.items] == [
         "Block-print Tee", "Silk Saree", "Cotton Kurta"]
     assert rest.next_cursor is None
-    with pytest.raises(ValidationError) as caught:
-        selectors.collection_product_page(workspace_id=ws, collection=collection,
-                                          cursor="not-a-cursor")
-    assert caught.value.field == "cursor"
+    forged = base64.urlsafe_b64encode(json.dumps(["x", str(uuid.uuid4())]).encode()).decode()
+    for cursor in ("not-a-cursor", forged):
+        with pytest.raises(ValidationError) as caught:
+            selectors.collection_product_page(workspace_id=ws, collection=collection,
+                                              cursor=cursor)
+        assert caught.value.field == "cursor"

@@ -130,3 +130,14 @@ def test_another_workspace_cannot_reach_an_image(stock, media_dir, other_workspa
         services.image_delete(workspace_id=other_workspace.workspace.id,
                               product_id=image.product_id, image_id=image.id, actor=ACTOR)
     assert (media_dir / image.storage_key).exists()
+
+
+def test_animated_gif_keeps_its_frames_but_not_its_comment(stock, media_dir):
+    frames = [Image.new("RGB", (20, 20), (i * 60, 255 - i * 60, 0)) for i in range(4)]
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=120,
+                   loop=0, comment=b"shot at 12 MG Road")
+    image = _create(stock, out.getvalue())
+    stored = (media_dir / image.storage_key).read_bytes()
+    assert Image.open(io.BytesIO(stored)).n_frames == 4
+    assert b"MG Road" not in stored

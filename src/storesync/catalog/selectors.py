@@ -7,8 +7,10 @@ import binascii
 import json
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from storesync.catalog.models import (
@@ -124,8 +126,9 @@ _SORT_KEYS: dict[str, tuple[str, bool]] = {
     CollectionSort.MANUAL: ("position", False),
     CollectionSort.ALPHA_ASC: ("title", False),
     CollectionSort.ALPHA_DESC: ("title", True),
-    CollectionSort.CREATED: ("id", False),
-    CollectionSort.CREATED_DESC: ("id", True),
+    # Creation time, not the UUIDv7 id: ids made in the same millisecond are in random order.
+    CollectionSort.CREATED: ("created_at", False),
+    CollectionSort.CREATED_DESC: ("created_at", True),
     CollectionSort.PRICE_ASC: ("min_price", False),
     CollectionSort.PRICE_DESC: ("min_price", True),
 }
@@ -166,16 +169,18 @@ def collection_product_page(*, workspace_id: uuid.UUID, collection: Collection,
         if cursor:
             key, pk = _cursor_decode(cursor)
             after = "lt" if descending else "gt"
-            if name == "id":
-                queryset = queryset.filter(**{f"id__{after}": pk})
-            else:
+            try:
                 queryset = queryset.filter(Q(**{f"{name}__{after}": key})
                                            | Q(**{name: key, f"id__{after}": pk}))
+            except (ValueError, TypeError, DjangoValidationError):  # a forged key
+                raise ValidationError("not a cursor from this API", field="cursor") from None
         order = [f"-{name}", "-id"] if descending else [name, "id"]
         items = list(queryset.prefetch_related("variants", "images").order_by(*order)
                      [: limit + 1])
     if len(items) <= limit:
         return Page(items, None)
     last = items[limit - 1]
-    key_value = str(last.id) if name == "id" else getattr(last, name)
+    key_value = getattr(last, name)
+    if isinstance(key_value, datetime):
+        key_value = key_value.isoformat()
     return Page(items[:limit], _cursor_encode(key_value, last.id))
