@@ -43,6 +43,13 @@ def test_marketing_consent(owner_api, viewer_api, workspace):
     seen = viewer_api.get(f"/api/v1/customers/{created['id']}").json()
     assert seen["personal_data"] == "withheld" and seen["sms_marketing_consent"]["state"] == \
         "subscribed"
+    audience = viewer_api.get("/api/v1/customers?sms_marketing_state=subscribed").json()
+    assert [c["id"] for c in audience["items"]] == [created["id"]]
+    assert viewer_api.get("/api/v1/customers?email_marketing_state=subscribed").json()[
+        "items"] == []
+    wrong = viewer_api.get("/api/v1/customers?email_marketing_state=yes")
+    assert wrong.status_code == 400
+    assert wrong.json()["error"]["field"] == "email_marketing_state"
 
 
 def test_customer_order_history(owner_api, viewer_api, workspace):

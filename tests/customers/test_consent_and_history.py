@@ -111,3 +111,24 @@ def test_order_history_is_the_customers_orders_newest_first(stock, customer):
                                       cursor=first.next_cursor)
     assert [o.number for o in first.items + rest.items] == [o.number for o in reversed(mine)]
     assert rest.next_cursor is None
+
+
+def test_list_filters_by_tag_and_consent_state(workspace, customer):
+    ws = workspace.workspace.id
+    other = services.customer_create(workspace_id=ws, actor=ACTOR, data=services.CustomerInput(
+        first_name="Ravi", tags=["Wholesale"]))
+    services.customer_update(workspace_id=ws, customer_id=customer.id, actor=ACTOR,
+                             changes={"tags": ["vip"]})
+    services.customer_set_marketing_consent(
+        workspace_id=ws, customer_id=customer.id, channel="email", actor=ACTOR,
+        consent=services.ConsentInput(state="subscribed", source="checkout"))
+    assert [c.id for c in selectors.customer_list(workspace_id=ws, tag="WHOLESALE").items] == [
+        other.id]
+    subscribed = selectors.customer_list(workspace_id=ws, email_marketing_state="subscribed")
+    assert [c.id for c in subscribed.items] == [customer.id]
+    never = selectors.customer_list(workspace_id=ws, email_marketing_state="not_subscribed",
+                                    tag="wholesale")
+    assert [c.id for c in never.items] == [other.id]
+    with pytest.raises(ValidationError) as caught:
+        selectors.customer_list(workspace_id=ws, sms_marketing_state="opted_in")
+    assert caught.value.field == "sms_marketing_state"

@@ -142,7 +142,9 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
     return Status(201, _out([fresh], who, Purpose.ACCOUNT_MANAGEMENT)[0])
 
 
-@router.get("", response=CustomerPage, summary="List customers, or look one up by email or phone")
+@router.get("", response=CustomerPage,
+            summary="List customers (filter by tag or marketing consent), or look one up by "
+                    "email or phone")
 def list_customers(
     request: HttpRequest,
     email: str | None = Query(None, max_length=254),
@@ -150,6 +152,9 @@ def list_customers(
     cursor: str | None = Query(None, max_length=64),
     limit: int = Query(50, ge=1, le=200),
     purpose: Purpose = Query(Purpose.CUSTOMER_SUPPORT),
+    tag: str | None = Query(None, max_length=40),
+    email_marketing_state: str | None = Query(None, max_length=16),
+    sms_marketing_state: str | None = Query(None, max_length=16),
 ) -> dict[str, Any]:
     who = require(request, Perm.VIEW_CUSTOMERS)
     if email or phone:
@@ -159,7 +164,9 @@ def list_customers(
             raise ValidationError("a lookup returns one page; drop the cursor", field="cursor")
         found = selectors.customer_find(workspace_id=who.workspace_id, email=email, phone=phone)
         return {"items": _out(found, who, purpose), "next_cursor": None}
-    page = selectors.customer_list(workspace_id=who.workspace_id, cursor=cursor, limit=limit)
+    page = selectors.customer_list(
+        workspace_id=who.workspace_id, cursor=cursor, limit=limit, tag=tag,
+        email_marketing_state=email_marketing_state, sms_marketing_state=sms_marketing_state)
     return {"items": _out(page.items, who, purpose), "next_cursor": page.next_cursor}
 
 

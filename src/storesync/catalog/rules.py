@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, JSONField, Lookup, OuterRef, Q
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models import Exists, OuterRef, Q
 
+from storesync.core import lookups  # noqa: F401  (registers ``has_tag`` on JSON fields)
 from storesync.core.errors import ValidationError
 from storesync.core.money import to_minor
 
@@ -42,35 +42,6 @@ _TEXT_LOOKUPS = {"equals": "iexact", "not_equals": "iexact", "starts_with": "ist
                  "ends_with": "iendswith", "contains": "icontains", "not_contains": "icontains"}
 _NUMBER_LOOKUPS = {"equals": "exact", "not_equals": "exact", "greater_than": "gt",
                    "less_than": "lt"}
-
-
-@JSONField.register_lookup
-class HasTag(Lookup):
-    """``tags__has_tag="Sale"``: the JSON list holds this string, ignoring case.
-
-    Django's ``contains`` on a JSON list is PostgreSQL-only and case-sensitive; tags are matched
-    case-insensitively (as on Shopify) on both databases, inside the database.
-    """
-
-    lookup_name = "has_tag"
-    prepare_rhs = False
-
-    def as_sql(self, compiler: SQLCompiler, connection: Any) -> tuple[str, tuple[Any, ...]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        # lhs is the compiled column reference and rhs a placeholder; values go as parameters.
-        sql = "EXISTS (SELECT 1 FROM json_each(%s) WHERE lower(json_each.value) = lower(%s))"
-        return sql % (lhs, rhs), (*lhs_params, *rhs_params)
-
-    def as_postgresql(self, compiler: SQLCompiler, connection: Any) -> tuple[str, tuple[Any, ...]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        sql = ("EXISTS (SELECT 1 FROM jsonb_array_elements_text(%s) AS tag(value) "
-               "WHERE lower(tag.value) = lower(%s))")
-        return sql % (lhs, rhs), (*lhs_params, *rhs_params)
-
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
-        return "%s", (str(value),)
 
 
 @dataclass(frozen=True)
