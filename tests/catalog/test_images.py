@@ -141,3 +141,17 @@ def test_animated_gif_keeps_its_frames_but_not_its_comment(stock, media_dir):
     stored = (media_dir / image.storage_key).read_bytes()
     assert Image.open(io.BytesIO(stored)).n_frames == 4
     assert b"MG Road" not in stored
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
+def test_an_animation_broken_after_its_first_frame_is_refused(stock, media_dir, fmt):
+    frames = [Image.new("RGB", (64, 48), (i * 60, 255 - i * 60, 7 * i)) for i in range(3)]
+    out = io.BytesIO()
+    frames[0].save(out, format=fmt, save_all=True, append_images=frames[1:], duration=50,
+                   loop=0)
+    data = out.getvalue()
+    broken = data[: int(len(data) * 0.8)]
+    with pytest.raises(ValidationError) as caught:
+        _create(stock, broken)
+    assert caught.value.field == "file"
+    assert stored_files(media_dir) == []

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from storesync.core.errors import StoresyncError, ValidationError
 
@@ -54,16 +54,28 @@ def _open(raw: bytes) -> Image.Image:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(raw), formats=list(FORMATS))
-            if image.width * image.height > MAX_IMAGE_PIXELS:
+            frames = getattr(image, "n_frames", 1)
+            if image.width * image.height * frames > MAX_IMAGE_PIXELS:
                 raise ImageTooLarge(
-                    f"an image has at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels",
-                    field="file")
-            image.load()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-                Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ValidationError("not a JPEG, PNG, WebP or GIF image (the file could not be "
-                                  "decoded as one)", field="file") from None
+                    f"an image has at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels "
+                    "(all frames of an animation together)", field="file")
+            # Decode every frame now: an animation's later frames are read lazily otherwise.
+            for frame in range(frames):
+                image.seek(frame)
+                image.load()
+            image.seek(0)
+        except ImageTooLarge:
+            raise
+        # Pillow's parsers raise many types on hostile input (OSError, struct.error,
+        # IndexError, ...): whatever it is, the upload is not an image we can use.
+        except Exception:
+            raise _undecodable() from None
     return image
+
+
+def _undecodable() -> ValidationError:
+    return ValidationError("not a JPEG, PNG, WebP or GIF image (the file could not be decoded "
+                           "as one)", field="file")
 
 
 def _encode(image: Image.Image, fmt: str) -> bytes:
@@ -109,7 +121,10 @@ def image_clean(upload: IO[bytes], *, declared_size: int | None = None) -> Clean
     fmt = FORMATS.get(image.format or "")
     if fmt is None:
         raise ValidationError("not a JPEG, PNG, WebP or GIF image", field="file")
-    data = _encode(image, fmt)
+    try:
+        data = _encode(image, fmt)
+    except Exception:  # a frame that decoded but cannot be re-encoded: still unusable
+        raise _undecodable() from None
     width, height = Image.open(io.BytesIO(data)).size
     return CleanImage(data=data, format=fmt, width=width, height=height)
 
