@@ -1,6 +1,7 @@
 """Run the benchmarks and write their figures into docs/benchmarks.md.
 
     .venv/bin/python bench/run.py [--customers N] [--databases sqlite,postgres] [--quick]
+                                  [--only encryption,collections]
 
 Each database runs in its own subprocess with a fresh database, data directory and master
 key. Sections of docs/benchmarks.md are replaced between their markers, so benchmarks added
@@ -54,7 +55,7 @@ def _fresh_pg(name: str) -> str | None:
 def run_one(script: str, database: str, extra: list[str]) -> dict:
     with tempfile.TemporaryDirectory(prefix="storesync-bench-") as tmp:
         url = (f"sqlite:///{tmp}/bench.db" if database == "sqlite"
-               else _fresh_pg("storesync_bench"))
+               else _fresh_pg(os.environ.get("STORESYNC_BENCH_DB", "storesync_bench")))
         if url is None:
             return {"database": database, "skipped": "PostgreSQL is not reachable"}
         env = {**os.environ, "STORESYNC_DATA_DIR": tmp, "STORESYNC_DATABASE_URL": url,
@@ -139,10 +140,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--quick", action="store_true", help="10,000 customers, 1 repetition")
+    parser.add_argument("--only", default="encryption,collections",
+                        help="which benchmarks to run (comma-separated)")
     args = parser.parse_args()
     customers, repeat = (10_000, 1) if args.quick else (args.customers, args.repeat)
+    only = set(args.only.split(","))
+    if "encryption" in only:
+        run_encryption(args.databases.split(","), customers, repeat)
+    if "collections" in only:
+        run_collections(args.databases.split(","), 5_000 if args.quick else 20_000)
+    print(f"wrote {DOC.relative_to(ROOT)}")
+
+
+def run_encryption(databases: list[str], customers: int, repeat: int) -> None:
     results: list[dict] = []
-    for database in args.databases.split(","):
+    for database in databases:
         print(f"encryption benchmark on {database}: {customers:,} customers x {repeat}",
               flush=True)
         result = run_one("encryption.py", database,
@@ -152,7 +164,40 @@ def main() -> None:
             result["measured"] = machine()
             results = remember("encryption", result)
     write_section("encryption", encryption_section(results))
-    print(f"wrote {DOC.relative_to(ROOT)}")
+
+
+def run_collections(databases: list[str], products: int) -> None:
+    results: list[dict] = []
+    for database in databases:
+        print(f"smart-collection benchmark on {database}: {products:,} products", flush=True)
+        result = run_one("smart_collections.py", database, ["--products", str(products)])
+        print(json.dumps(result), flush=True)
+        if "skipped" not in result:
+            result["measured"] = machine()
+            results = remember("collections", result)
+    write_section("collections", collections_section(results))
+
+
+def collections_section(results: list[dict]) -> str:
+    lines = [
+        "## Smart-collection membership",
+        "",
+        "A smart collection with three rules (tag equals, vendor equals, variant price less "
+        "than; all must match) over products with two variants each, evaluated by the database "
+        "from the rules (`bench/smart_collections.py`): the member count, the first page of "
+        "`GET /products?collection=` (50, newest first, with variants and images), and the "
+        "first page in the collection's price order. Median of the repetitions, after ANALYZE.",
+        "",
+        "| database | products | members | count | first page, newest | first page, by price |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        ms = r["ms"]
+        lines.append(f"| {r['database']} | {r['products']:,} | {r['members']:,} | "
+                     f"{ms['count']:.1f} ms | {ms['page_newest']:.1f} ms | "
+                     f"{ms['page_price_asc']:.1f} ms |")
+    measured = results[-1]["measured"] if results else ""
+    return "\n".join([*lines, "", f"Measured {measured}.", ""])
 
 
 if __name__ == "__main__":

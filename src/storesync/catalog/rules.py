@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from storesync.core import lookups  # noqa: F401  (registers ``has_tag`` on JSON fields)
 from storesync.core.errors import ValidationError
@@ -100,8 +100,10 @@ def _rule_q(rule: Rule, currency: str) -> Q:
     if rule.relation in ("not_equals", "not_contains"):
         match = ~match
     if rule.column.startswith("variant_"):
-        # Any variant matching makes the product match; EXISTS avoids duplicate rows.
-        return Q(Exists(Variant.objects.filter(match, product_id=OuterRef("pk"))))
+        # Any variant matching makes the product match. An uncorrelated IN (subquery) is
+        # evaluated once (a semi-join on PostgreSQL) and cannot repeat rows; a correlated
+        # EXISTS let SQLite's planner scan every variant of the workspace per product.
+        return Q(id__in=Variant.objects.filter(match).values("product_id"))
     return match
 
 

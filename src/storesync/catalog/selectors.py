@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 
 from storesync.catalog.models import (
     Collection,
@@ -163,9 +163,9 @@ def collection_product_page(*, workspace_id: uuid.UUID, collection: Collection,
                                                  product_id=OuterRef("pk"))
                 .values("position")[:1]))
         elif name == "min_price":
-            queryset = queryset.annotate(min_price=Subquery(
-                Variant.objects.filter(product_id=OuterRef("pk")).order_by("price_minor")
-                .values("price_minor")[:1]))
+            # A join on the variants' product index (GROUP BY product), not a correlated
+            # subquery that SQLite's planner may run over the workspace's whole variant table.
+            queryset = queryset.annotate(min_price=Min("variants__price_minor"))
         if cursor:
             key, pk = _cursor_decode(cursor)
             after = "lt" if descending else "gt"
