@@ -96,5 +96,6 @@ def test_collection_list_paginates(owner_api):
         owner_api.post("/api/v1/collections", {"title": f"C{n}"})
     first = owner_api.get("/api/v1/collections?limit=2").json()
     assert [c["title"] for c in first["items"]] == ["C2", "C1"] and first["next_cursor"]
+    assert first["items"][0]["products_count"] is None  # counts come with a single read
     rest = owner_api.get(f"/api/v1/collections?limit=2&cursor={first['next_cursor']}").json()
     assert [c["title"] for c in rest["items"]] == ["C0"] and rest["next_cursor"] is None

@@ -74,7 +74,8 @@ class CollectionOut(Schema):
     sort_order: str
     rules: list[RuleOut]
     match: str
-    products_count: int
+    products_count: int | None = Field(
+        description="members now; null in lists (each count runs the rules: read the collection)")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -91,14 +92,14 @@ def _disjunctive(match: str) -> bool:
     return match == "any"
 
 
-def _out(collection: Collection) -> dict[str, Any]:
+def _out(collection: Collection, *, count: bool = True) -> dict[str, Any]:
     return {
         "id": collection.id, "title": collection.title, "handle": collection.handle,
         "description": collection.description, "kind": collection.kind,
         "sort_order": collection.sort_order, "rules": collection.rules,
         "match": "any" if collection.disjunctive else "all",
         "products_count": selectors.collection_product_count(
-            workspace_id=collection.workspace_id, collection=collection),
+            workspace_id=collection.workspace_id, collection=collection) if count else None,
         "version": collection.version, "created_at": collection.created_at,
         "updated_at": collection.updated_at,
     }
@@ -122,7 +123,8 @@ def list_collections(request: HttpRequest, cursor: str | None = Query(None, max_
     who = require(request, Perm.VIEW_ORDERS)
     page = selectors.collection_list(workspace_id=who.workspace_id, cursor=cursor, limit=limit,
                                      kind=kind)
-    return {"items": [_out(c) for c in page.items], "next_cursor": page.next_cursor}
+    return {"items": [_out(c, count=False) for c in page.items],
+            "next_cursor": page.next_cursor}
 
 
 @router.get("/{collection_id}", response=CollectionOut, summary="Read a collection (ETag)")
