@@ -75,3 +75,23 @@ def test_customer_order_history(owner_api, viewer_api, workspace):
     assert first["items"][0]["shipping_address"]["city"] == "Chennai"
     withheld = viewer_api.get(path).json()["items"][0]
     assert withheld["personal_data"] == "withheld" and withheld["shipping_address"] is None
+
+
+def test_consent_given_with_the_details_at_creation(owner_api, workspace):
+    from storesync.security.models import AuditEvent
+
+    created = owner_api.post("/api/v1/customers", {
+        **CUSTOMER, "email_marketing_consent": {
+            "state": "subscribed", "opt_in_level": "confirmed_opt_in", "source": "newsletter"}})
+    assert created.status_code == 201, created.content
+    consent = created.json()["email_marketing_consent"]
+    assert (consent["state"], consent["opt_in_level"], consent["source"]) == (
+        "subscribed", "confirmed_opt_in", "newsletter")
+    assert consent["consented_at"] is not None
+    event = AuditEvent.objects.get(action="customer.created", subject_id=created.json()["id"])
+    assert event.detail["email_marketing_consent"]["source"] == "newsletter"
+    no_phone = owner_api.post("/api/v1/customers", {
+        "first_name": "Ravi", "email": "ravi@example.com",
+        "sms_marketing_consent": {"state": "subscribed", "source": "pos"}})
+    assert no_phone.status_code == 400
+    assert no_phone.json()["error"]["field"] == "sms_marketing_consent.state"

@@ -35,6 +35,24 @@ class AddressIn(Strict):
     phone: str = Field("", max_length=32)
 
 
+class ConsentGiven(Strict):
+    state: str = Field(description="subscribed, unsubscribed or not_subscribed")
+    opt_in_level: str = Field("single_opt_in",
+                              description="single_opt_in, confirmed_opt_in or unknown")
+    source: str = Field(max_length=64, description="where consent was collected, e.g. "
+                        "checkout, pos, newsletter_form, shopify")
+    consented_at: datetime | None = Field(None, description="when; default now")
+
+    def as_input(self) -> services.ConsentInput:
+        return services.ConsentInput(state=self.state, source=self.source,
+                                     opt_in_level=self.opt_in_level,
+                                     consented_at=self.consented_at)
+
+
+class ConsentIn(ConsentGiven):
+    channel: str = Field(description="email or sms")
+
+
 class CustomerIn(Strict):
     first_name: str = Field("", max_length=255)
     last_name: str = Field("", max_length=255)
@@ -43,6 +61,8 @@ class CustomerIn(Strict):
     note: str = Field("", max_length=5000)
     tags: list[str] = Field(default_factory=list, max_length=50)
     address: AddressIn | None = None
+    email_marketing_consent: ConsentGiven | None = None
+    sms_marketing_consent: ConsentGiven | None = None
 
 
 class AddressOut(Schema):
@@ -63,16 +83,6 @@ class ConsentOut(Schema):
     opt_in_level: str | None
     consented_at: datetime | None
     source: str | None
-
-
-class ConsentIn(Strict):
-    channel: str = Field(description="email or sms")
-    state: str = Field(description="subscribed, unsubscribed or not_subscribed")
-    opt_in_level: str = Field("single_opt_in",
-                              description="single_opt_in, confirmed_opt_in or unknown")
-    source: str = Field(max_length=64, description="where consent was collected, e.g. "
-                        "checkout, pos, newsletter_form, shopify")
-    consented_at: datetime | None = Field(None, description="when; default now")
 
 
 class CustomerOut(Schema):
@@ -128,12 +138,15 @@ def _out(customers: list[Customer], who: Principal, purpose: Purpose) -> list[di
 @router.post("", response={201: CustomerOut}, summary="Create a customer")
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
     who = require(request, Perm.MANAGE_CUSTOMERS)
-    data = payload.model_dump()
+    data = payload.model_dump(exclude={"email_marketing_consent", "sms_marketing_consent"})
     address = data.pop("address")
+    email_consent, sms_consent = payload.email_marketing_consent, payload.sms_marketing_consent
     customer = services.customer_create(
         workspace_id=who.workspace_id,
         data=services.CustomerInput(
-            **data, address=services.AddressInput(**address) if address else None
+            **data, address=services.AddressInput(**address) if address else None,
+            email_marketing=email_consent.as_input() if email_consent else None,
+            sms_marketing=sms_consent.as_input() if sms_consent else None,
         ),
         actor=who.actor,
     )
@@ -239,9 +252,7 @@ def set_marketing_consent(
     customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
     services.customer_set_marketing_consent(
         workspace_id=who.workspace_id, customer_id=customer.id, channel=payload.channel,
-        consent=services.ConsentInput(state=payload.state, source=payload.source,
-                                      opt_in_level=payload.opt_in_level,
-                                      consented_at=payload.consented_at),
+        consent=payload.as_input(),
         actor=who.actor,
     )
     fresh = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer.id)
