@@ -1,7 +1,7 @@
 """Run the benchmarks and write their figures into docs/benchmarks.md.
 
     .venv/bin/python bench/run.py [--customers N] [--databases sqlite,postgres] [--quick]
-                                  [--only encryption|csv] [--variants N]
+                                  [--only encryption,collections,csv] [--variants N]
 
 Each database runs in its own subprocess with a fresh database, data directory and master
 key. Sections of docs/benchmarks.md are replaced between their markers, so benchmarks added
@@ -52,11 +52,11 @@ def _fresh_pg(name: str) -> str | None:
     return f"{PG_ADMIN}/{name}"
 
 
-def run_one(script: str, database: str, extra: list[str],
-            pg_name: str = "storesync_bench") -> dict:
+def run_one(script: str, database: str, extra: list[str]) -> dict:
     with tempfile.TemporaryDirectory(prefix="storesync-bench-") as tmp:
+        # STORESYNC_BENCH_DB: another name, so that two benchmark runs do not collide.
         url = (f"sqlite:///{tmp}/bench.db" if database == "sqlite"
-               else _fresh_pg(pg_name))
+               else _fresh_pg(os.environ.get("STORESYNC_BENCH_DB", "storesync_bench")))
         if url is None:
             return {"database": database, "skipped": "PostgreSQL is not reachable"}
         env = {**os.environ, "STORESYNC_DATA_DIR": tmp, "STORESYNC_DATABASE_URL": url,
@@ -135,6 +135,75 @@ def write_section(name: str, body: str) -> None:
     DOC.write_text(text)
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--variants", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--quick", action="store_true", help="10,000 customers, 1 repetition")
+    parser.add_argument("--only", default="encryption,collections,csv",
+                        help="which benchmarks to run (comma-separated)")
+    args = parser.parse_args()
+    customers, repeat = (10_000, 1) if args.quick else (args.customers, args.repeat)
+    only = set(args.only.split(","))
+    if "encryption" in only:
+        run_encryption(args.databases.split(","), customers, repeat)
+    if "collections" in only:
+        run_collections(args.databases.split(","), 5_000 if args.quick else 20_000)
+    if "csv" in only:
+        run_csv(args.databases.split(","), 10_000 if args.quick else args.variants)
+    print(f"wrote {DOC.relative_to(ROOT)}")
+
+
+def run_encryption(databases: list[str], customers: int, repeat: int) -> None:
+    results: list[dict] = []
+    for database in databases:
+        print(f"encryption benchmark on {database}: {customers:,} customers x {repeat}",
+              flush=True)
+        result = run_one("encryption.py", database,
+                         ["--customers", str(customers), "--repeat", str(repeat)])
+        print(json.dumps(result), flush=True)
+        if "skipped" not in result:
+            result["measured"] = machine()
+            results = remember("encryption", result)
+    write_section("encryption", encryption_section(results))
+
+
+def run_collections(databases: list[str], products: int) -> None:
+    results: list[dict] = []
+    for database in databases:
+        print(f"smart-collection benchmark on {database}: {products:,} products", flush=True)
+        result = run_one("smart_collections.py", database, ["--products", str(products)])
+        print(json.dumps(result), flush=True)
+        if "skipped" not in result:
+            result["measured"] = machine()
+            results = remember("collections", result)
+    write_section("collections", collections_section(results))
+
+
+def collections_section(results: list[dict]) -> str:
+    lines = [
+        "## Smart-collection membership",
+        "",
+        "A smart collection with three rules (tag equals, vendor equals, variant price less "
+        "than; all must match) over products with two variants each, evaluated by the database "
+        "from the rules (`bench/smart_collections.py`): the member count, the first page of "
+        "`GET /products?collection=` (50, newest first, with variants and images), and the "
+        "first page in the collection's price order. Median of the repetitions, after ANALYZE.",
+        "",
+        "| database | products | members | count | first page, newest | first page, by price |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        ms = r["ms"]
+        lines.append(f"| {r['database']} | {r['products']:,} | {r['members']:,} | "
+                     f"{ms['count']:.1f} ms | {ms['page_newest']:.1f} ms | "
+                     f"{ms['page_price_asc']:.1f} ms |")
+    measured = results[-1]["measured"] if results else ""
+    return "\n".join([*lines, "", f"Measured {measured}.", ""])
+
+
 def csv_section(results: list[dict]) -> str:
     lines = [
         "## CSV import and export",
@@ -180,44 +249,12 @@ def run_csv(databases: list[str], variants: int) -> None:
     results: list[dict] = []
     for database in databases:
         print(f"CSV benchmark on {database}: {variants:,} variants", flush=True)
-        result = run_one("csv_import.py", database, ["--variants", str(variants)],
-                         pg_name="storesync_bench_bulk")
+        result = run_one("csv_import.py", database, ["--variants", str(variants)])
         print(json.dumps(result), flush=True)
         if "skipped" not in result:
             result["measured"] = machine()
             results = remember("csv", result)
     write_section("csv", csv_section(results))
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--variants", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--databases", default="sqlite,postgres")
-    parser.add_argument("--only", choices=["encryption", "csv"],
-                        help="run one benchmark (default: all)")
-    parser.add_argument("--quick", action="store_true",
-                        help="10,000 customers or variants, 1 repetition")
-    args = parser.parse_args()
-    customers, repeat = (10_000, 1) if args.quick else (args.customers, args.repeat)
-    if args.only in (None, "csv"):
-        run_csv(args.databases.split(","), 10_000 if args.quick else args.variants)
-    if args.only == "csv":
-        print(f"wrote {DOC.relative_to(ROOT)}")
-        return
-    results: list[dict] = []
-    for database in args.databases.split(","):
-        print(f"encryption benchmark on {database}: {customers:,} customers x {repeat}",
-              flush=True)
-        result = run_one("encryption.py", database,
-                         ["--customers", str(customers), "--repeat", str(repeat)])
-        print(json.dumps(result), flush=True)
-        if "skipped" not in result:
-            result["measured"] = machine()
-            results = remember("encryption", result)
-    write_section("encryption", encryption_section(results))
-    print(f"wrote {DOC.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -205,6 +205,9 @@ _max_import = _os.environ.get("STORESYNC_MAX_IMPORT_BYTES", str(50 * 1024 * 1024
 if not _max_import.isdigit():
     raise _config.ConfigError("STORESYNC_MAX_IMPORT_BYTES must be a whole number of bytes")
 STORESYNC_MAX_IMPORT_BYTES = int(_max_import)
+# Multipart uploads of product images: a 10 MB image plus the form's other fields.
+STORESYNC_MAX_UPLOAD_BYTES = 10 * 1024 * 1024 + 64 * 1024
+STORESYNC_UPLOAD_PATHS = r"/api/v1/products/[^/]+/images"
 
 if CONFIG.smtp_url:
     _smtp = urlsplit(CONFIG.smtp_url)

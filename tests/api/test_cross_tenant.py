@@ -10,6 +10,7 @@ from storesync.api.v1 import api
 from storesync.catalog.listings import ListingInput, listing_create
 from storesync.channels.services import connection_create
 from storesync.security.audit import Actor
+from tests.catalog.conftest import png_bytes
 from tests.conftest import CUSTOMER
 
 # A valid body for every write that takes an id, so a 404 means "not yours", not "bad body".
@@ -34,7 +35,19 @@ SAMPLE_BODIES = {
         "channel_location_id": "loc", "location_id": "0190c3c4-0000-7000-8000-000000000002"},
     ("post", "/api/v1/jobs/{job_id}/retry"): None,
     ("post", "/api/v1/jobs/{job_id}/cancel"): None,
+    ("post", "/api/v1/customers/{customer_id}/marketing-consent"): {
+        "channel": "email", "state": "unsubscribed", "source": "mallory"},
+    ("patch", "/api/v1/collections/{collection_id}"): {"title": "Mallory"},
+    ("delete", "/api/v1/collections/{collection_id}"): None,
+    ("post", "/api/v1/collections/{collection_id}/products"): {"product_ids": []},
+    ("post", "/api/v1/collections/{collection_id}/products/remove"): {"product_ids": []},
+    ("put", "/api/v1/collections/{collection_id}/products/order"): {"product_ids": []},
+    ("patch", "/api/v1/products/{product_id}/images/{image_id}"): {"alt_text": "Mallory"},
+    ("delete", "/api/v1/products/{product_id}/images/{image_id}"): None,
+    ("patch", "/api/v1/inventory/locations/{location_id}"): {"name": "Mallory"},
+    ("patch", "/api/v1/inventory/levels/{level_id}"): {"low_stock_threshold": 1},
 }
+MULTIPART = {("post", "/api/v1/products/{product_id}/images")}
 
 
 def _operations():
@@ -77,7 +90,18 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other
     upload = SimpleUploadedFile("p.csv", b"handle,title,sku,price\nx,X,X-1,1\n")
     job = other_api.client.post("/api/v1/imports/products", data={"file": upload},
                                 headers=other_api.headers).json()
+    collection = other_api.post("/api/v1/collections", {
+        "title": "Theirs", "product_ids": [product["id"]]}).json()
+    image = other_api.client.post(
+        f"/api/v1/products/{product['id']}/images", data={"file": png_bytes("their.png")},
+        headers=other_api.headers).json()
+    level = other_api.get(
+        f"/api/v1/inventory/levels?variant_id={product['variants'][0]['id']}").json()[0]
     ids = {
+        "collection_id": collection["id"],
+        "image_id": image["id"],
+        "location_id": location["id"],
+        "level_id": level["id"],
         "customer_id": theirs["id"],
         "product_id": product["id"],
         "order_id": order["id"],
@@ -95,20 +119,29 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other
             continue
         assert all(p in ids for p in params), f"add an id for {path} to this test"
         url = path.format(**ids)
-        if method != "get":
-            assert (method, path) in bodies, f"add a body for {method} {path}"
-        body = bodies.get((method, path))
-        call = getattr(owner_api, method)
-        response = call(url, body) if body else call(url)
+        if (method, path) in MULTIPART:
+            response = owner_api.client.post(url, data={"file": png_bytes("mine.png")},
+                                             headers=owner_api.headers)
+        else:
+            if method not in ("get", "delete"):
+                assert (method, path) in bodies, f"add a body for {method} {path}"
+            body = bodies.get((method, path))
+            call = getattr(owner_api, method)
+            response = call(url, body) if body is not None else call(url)
         assert response.status_code == 404, (method, path, response.content)
         assert "Asha" not in response.content.decode()
         checked += 1
-    assert checked >= 17
-    # Their customer, order, return and draft are untouched.
+    assert checked >= 30
+    # Their customer, order, return, draft, collection and image are untouched.
     assert other_api.get(f"/api/v1/customers/{theirs['id']}").json()["first_name"] == "Asha"
     theirs_now = other_api.get(f"/api/v1/orders/{order['id']}").json()
     assert (theirs_now["refunded"], theirs_now["returns"][0]["status"]) == ("0.00", "requested")
     assert other_api.get(f"/api/v1/draft-orders/{draft['id']}").json()["status"] == "open"
+    assert other_api.get(f"/api/v1/collections/{collection['id']}").json()["title"] == "Theirs"
+    assert other_api.get(f"/api/v1/products/{product['id']}/images/{image['id']}/file"
+                         ).status_code == 200
+    # Nor does a filter by their collection reveal anything.
+    assert owner_api.get(f"/api/v1/products?collection={collection['id']}").status_code == 404
 
 
 def test_lists_and_lookups_never_include_other_workspaces(owner_api, other_api):

@@ -69,6 +69,16 @@ class VariantOut(Schema):
     tax_rate: str
 
 
+class ProductImageOut(Schema):
+    id: uuid.UUID
+    variant_id: uuid.UUID | None
+    alt_text: str
+    position: int
+    width: int
+    height: int
+    src: str
+
+
 class ProductOut(Schema):
     id: uuid.UUID
     title: str
@@ -83,6 +93,7 @@ class ProductOut(Schema):
     created_at: datetime
     updated_at: datetime
     variants: list[VariantOut]
+    images: list[ProductImageOut]
 
 
 class ProductPage(Schema):
@@ -113,6 +124,11 @@ def _out(product: Product, currency: str) -> dict[str, Any]:
             "weight_grams": v.weight_grams, "hsn_code": v.hsn_code,
             "tax_rate": f"{v.tax_rate_bp / 100:g}",
         } for v in variants],
+        "images": [{
+            "id": i.id, "variant_id": i.variant_id, "alt_text": i.alt_text,
+            "position": i.position, "width": i.width, "height": i.height,
+            "src": f"/api/v1/products/{product.id}/images/{i.id}/file",
+        } for i in sorted(product.images.all(), key=lambda i: i.position)],
     }
 
 
@@ -148,11 +164,14 @@ def create_product(request: HttpRequest, payload: ProductIn) -> Status:
 def list_products(request: HttpRequest, cursor: str | None = Query(None, max_length=64),
                   limit: int = Query(50, ge=1, le=200),
                   status: str | None = Query(None, max_length=10),
-                  vendor: str | None = Query(None, max_length=255)) -> dict[str, Any]:
+                  vendor: str | None = Query(None, max_length=255),
+                  collection: str | None = Query(None, max_length=64,
+                                                 description="members of this collection")
+                  ) -> dict[str, Any]:
     who = require(request, Perm.VIEW_ORDERS)
     currency = workspace_get(workspace_id=who.workspace_id).currency
     page = selectors.product_list(workspace_id=who.workspace_id, cursor=cursor, limit=limit,
-                                  status=status, vendor=vendor)
+                                  status=status, vendor=vendor, collection_id=collection)
     return {"items": [_out(p, currency) for p in page.items], "next_cursor": page.next_cursor}
 
 

@@ -6,15 +6,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from storesync.api.auth import Principal, require
+from storesync.api.errors import json_error
+from storesync.api.orders import OrderPage
+from storesync.api.orders import order_views
 from storesync.api.schemas import Strict
 from storesync.core.errors import ValidationError
 from storesync.core.permissions import Perm
 from storesync.customers import selectors, services
 from storesync.customers.models import Customer
+from storesync.orders import selectors as order_selectors
 from storesync.security.access import Purpose
 
 router = Router(tags=["customers"])
@@ -31,6 +35,24 @@ class AddressIn(Strict):
     phone: str = Field("", max_length=32)
 
 
+class ConsentGiven(Strict):
+    state: str = Field(description="subscribed, unsubscribed or not_subscribed")
+    opt_in_level: str = Field("single_opt_in",
+                              description="single_opt_in, confirmed_opt_in or unknown")
+    source: str = Field(max_length=64, description="where consent was collected, e.g. "
+                        "checkout, pos, newsletter_form, shopify")
+    consented_at: datetime | None = Field(None, description="when; default now")
+
+    def as_input(self) -> services.ConsentInput:
+        return services.ConsentInput(state=self.state, source=self.source,
+                                     opt_in_level=self.opt_in_level,
+                                     consented_at=self.consented_at)
+
+
+class ConsentIn(ConsentGiven):
+    channel: str = Field(description="email or sms")
+
+
 class CustomerIn(Strict):
     first_name: str = Field("", max_length=255)
     last_name: str = Field("", max_length=255)
@@ -39,6 +61,8 @@ class CustomerIn(Strict):
     note: str = Field("", max_length=5000)
     tags: list[str] = Field(default_factory=list, max_length=50)
     address: AddressIn | None = None
+    email_marketing_consent: ConsentGiven | None = None
+    sms_marketing_consent: ConsentGiven | None = None
 
 
 class AddressOut(Schema):
@@ -54,11 +78,21 @@ class AddressOut(Schema):
     country_code: str
 
 
+class ConsentOut(Schema):
+    state: str = Field(description="subscribed, unsubscribed or not_subscribed")
+    opt_in_level: str | None
+    consented_at: datetime | None
+    source: str | None
+
+
 class CustomerOut(Schema):
     id: uuid.UUID
     created_at: datetime
     updated_at: datetime
     tags: list[str]
+    version: int
+    email_marketing_consent: ConsentOut
+    sms_marketing_consent: ConsentOut
     personal_data: str = Field(
         description="`included`, or `withheld` when the token's role lacks view_personal_data"
     )
@@ -75,9 +109,24 @@ class CustomerPage(Schema):
     next_cursor: str | None
 
 
+def _consent(customer: Customer, channel: str) -> dict[str, Any]:
+    return {
+        "state": getattr(customer, f"{channel}_marketing_state"),
+        "opt_in_level": getattr(customer, f"{channel}_marketing_opt_in_level") or None,
+        "consented_at": getattr(customer, f"{channel}_marketing_consent_at"),
+        "source": getattr(customer, f"{channel}_marketing_source") or None,
+    }
+
+
+def etag(customer: Customer) -> str:
+    return f'"v{customer.version}"'
+
+
 def _out(customers: list[Customer], who: Principal, purpose: Purpose) -> list[dict[str, Any]]:
     base = [
-        {"id": c.id, "created_at": c.created_at, "updated_at": c.updated_at, "tags": c.tags}
+        {"id": c.id, "created_at": c.created_at, "updated_at": c.updated_at, "tags": c.tags,
+         "version": c.version, "email_marketing_consent": _consent(c, "email"),
+         "sms_marketing_consent": _consent(c, "sms")}
         for c in customers
     ]
     if Perm.VIEW_PERSONAL_DATA not in who.permissions:
@@ -89,12 +138,15 @@ def _out(customers: list[Customer], who: Principal, purpose: Purpose) -> list[di
 @router.post("", response={201: CustomerOut}, summary="Create a customer")
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
     who = require(request, Perm.MANAGE_CUSTOMERS)
-    data = payload.model_dump()
+    data = payload.model_dump(exclude={"email_marketing_consent", "sms_marketing_consent"})
     address = data.pop("address")
+    email_consent, sms_consent = payload.email_marketing_consent, payload.sms_marketing_consent
     customer = services.customer_create(
         workspace_id=who.workspace_id,
         data=services.CustomerInput(
-            **data, address=services.AddressInput(**address) if address else None
+            **data, address=services.AddressInput(**address) if address else None,
+            email_marketing=email_consent.as_input() if email_consent else None,
+            sms_marketing=sms_consent.as_input() if sms_consent else None,
         ),
         actor=who.actor,
     )
@@ -103,7 +155,9 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
     return Status(201, _out([fresh], who, Purpose.ACCOUNT_MANAGEMENT)[0])
 
 
-@router.get("", response=CustomerPage, summary="List customers, or look one up by email or phone")
+@router.get("", response=CustomerPage,
+            summary="List customers (filter by tag or marketing consent), or look one up by "
+                    "email or phone")
 def list_customers(
     request: HttpRequest,
     email: str | None = Query(None, max_length=254),
@@ -111,6 +165,9 @@ def list_customers(
     cursor: str | None = Query(None, max_length=64),
     limit: int = Query(50, ge=1, le=200),
     purpose: Purpose = Query(Purpose.CUSTOMER_SUPPORT),
+    tag: str | None = Query(None, max_length=40),
+    email_marketing_state: str | None = Query(None, max_length=16),
+    sms_marketing_state: str | None = Query(None, max_length=16),
 ) -> dict[str, Any]:
     who = require(request, Perm.VIEW_CUSTOMERS)
     if email or phone:
@@ -120,16 +177,22 @@ def list_customers(
             raise ValidationError("a lookup returns one page; drop the cursor", field="cursor")
         found = selectors.customer_find(workspace_id=who.workspace_id, email=email, phone=phone)
         return {"items": _out(found, who, purpose), "next_cursor": None}
-    page = selectors.customer_list(workspace_id=who.workspace_id, cursor=cursor, limit=limit)
+    page = selectors.customer_list(
+        workspace_id=who.workspace_id, cursor=cursor, limit=limit, tag=tag,
+        email_marketing_state=email_marketing_state, sms_marketing_state=sms_marketing_state)
     return {"items": _out(page.items, who, purpose), "next_cursor": page.next_cursor}
 
 
-@router.get("/{customer_id}", response=CustomerOut, summary="Read a customer")
+@router.get("/{customer_id}", response=CustomerOut, summary="Read a customer (with an ETag)")
 def get_customer(
-    request: HttpRequest, customer_id: str, purpose: Purpose = Query(Purpose.CUSTOMER_SUPPORT)
+    request: HttpRequest,
+    response: HttpResponse,
+    customer_id: str,
+    purpose: Purpose = Query(Purpose.CUSTOMER_SUPPORT),
 ) -> dict[str, Any]:
     who = require(request, Perm.VIEW_CUSTOMERS)
     customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
+    response["ETag"] = etag(customer)
     return _out([customer], who, purpose)[0]
 
 
@@ -139,12 +202,17 @@ class CustomerPatch(Strict):
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=32)
     note: str | None = Field(None, max_length=5000)
+    tags: list[str] | None = Field(None, max_length=50)
 
 
-@router.patch("/{customer_id}", response=CustomerOut, summary="Change a customer's contact fields")
+@router.patch(
+    "/{customer_id}",
+    response={200: CustomerOut, 412: dict},
+    summary="Change a customer's contact fields or tags; If-Match refuses stale writes",
+)
 def update_customer(
-    request: HttpRequest, customer_id: str, payload: CustomerPatch
-) -> dict[str, Any]:
+    request: HttpRequest, response: HttpResponse, customer_id: str, payload: CustomerPatch
+) -> Any:
     who = require(request, Perm.MANAGE_CUSTOMERS)
     customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
     changes = payload.model_dump(exclude_unset=True)
@@ -152,11 +220,60 @@ def update_customer(
         raise ValidationError("nothing to change", field="body")
     if any(v is None for v in changes.values()):
         raise ValidationError(
-            "send an empty string to clear a field",
+            "send an empty string (or list) to clear a field",
             field=next(k for k, v in changes.items() if v is None),
         )
+    expected = None
+    if_match = request.headers.get("If-Match")
+    if if_match:
+        if if_match.strip() != etag(customer):
+            return json_error(412, "precondition_failed",
+                              "the customer changed since you read it (ETag mismatch)",
+                              "If-Match")
+        expected = customer.version
     services.customer_update(
-        workspace_id=who.workspace_id, customer_id=customer.id, changes=changes, actor=who.actor
+        workspace_id=who.workspace_id, customer_id=customer.id, changes=changes,
+        actor=who.actor, expected_version=expected,
     )
     fresh = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer.id)
+    response["ETag"] = etag(fresh)
     return _out([fresh], who, Purpose.ACCOUNT_MANAGEMENT)[0]
+
+
+@router.post(
+    "/{customer_id}/marketing-consent",
+    response=CustomerOut,
+    summary="Record email or SMS marketing consent (state, opt-in level, time, source)",
+)
+def set_marketing_consent(
+    request: HttpRequest, response: HttpResponse, customer_id: str, payload: ConsentIn
+) -> dict[str, Any]:
+    who = require(request, Perm.MANAGE_CUSTOMERS)
+    customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
+    services.customer_set_marketing_consent(
+        workspace_id=who.workspace_id, customer_id=customer.id, channel=payload.channel,
+        consent=payload.as_input(),
+        actor=who.actor,
+    )
+    fresh = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer.id)
+    response["ETag"] = etag(fresh)
+    return _out([fresh], who, Purpose.ACCOUNT_MANAGEMENT)[0]
+
+
+@router.get(
+    "/{customer_id}/orders",
+    response=OrderPage,
+    summary="A customer's orders, newest first",
+)
+def customer_orders(
+    request: HttpRequest,
+    customer_id: str,
+    cursor: str | None = Query(None, max_length=64),
+    limit: int = Query(50, ge=1, le=200),
+    purpose: Purpose = Query(Purpose.CUSTOMER_SUPPORT),
+) -> dict[str, Any]:
+    who = require(request, Perm.VIEW_CUSTOMERS, Perm.VIEW_ORDERS)
+    customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
+    page = order_selectors.order_list(workspace_id=who.workspace_id, customer_id=customer.id,
+                                      cursor=cursor, limit=limit)
+    return {"items": order_views(page.items, who, purpose), "next_cursor": page.next_cursor}

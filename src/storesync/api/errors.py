@@ -39,10 +39,12 @@ def json_error(
     return JsonResponse(error_body(code, message, field, details), status=status)
 
 
-_SKIP = {"body", "payload", "query", "path", "header", "data"}
+_SKIP = {"body", "payload", "query", "path", "header", "data", "form"}
 
 
 def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
+    if len(loc) > 1 and str(loc[0]) == "file":  # multipart file parts: ("file", name)
+        loc = loc[1:]
     parts = [str(p) for p in loc if str(p) not in _SKIP]
     return ".".join(parts) or "body"
 

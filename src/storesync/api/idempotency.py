@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -28,9 +29,22 @@ TTL = timedelta(hours=24)
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
+def _body(request: HttpRequest) -> bytes:
+    """The raw body. A file upload may exceed Django's in-memory limit for ``request.body``
+    (the body-size middleware already let it through, up to the upload limit): read it once
+    and keep it where Django's form parser looks for it, so the handler still sees the file."""
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if request.content_type != "multipart/form-data" or limit is None or length <= limit:
+        return request.body
+    raw = request.read()
+    request._body = raw  # Django's own cache of the body
+    return raw
+
+
 def _fingerprint(request: HttpRequest) -> str:
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    digest.update(request.body)
+    digest.update(_body(request))
     return digest.hexdigest()
 
 

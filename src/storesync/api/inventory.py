@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from storesync.api.auth import require
 from storesync.api.schemas import Strict
+from storesync.core.errors import ValidationError
 from storesync.core.permissions import Perm
 from storesync.inventory import selectors, services
 from storesync.inventory.models import Level, Location, Movement
@@ -39,6 +40,19 @@ class LocationOut(Schema):
     is_active: bool
 
 
+class LocationPatch(Strict):
+    name: str | None = Field(None, max_length=100)
+    kind: str | None = None
+    address_line1: str | None = Field(None, max_length=255)
+    city: str | None = Field(None, max_length=100)
+    postcode: str | None = Field(None, max_length=16)
+    province_code: str | None = Field(None, max_length=8)
+    country_code: str | None = Field(None, min_length=2, max_length=2)
+    gstin: str | None = Field(None, max_length=15)
+    is_active: bool | None = Field(None, description="false deactivates: its stock stops "
+                                   "counting as available to sell")
+
+
 class LevelOut(Schema):
     id: uuid.UUID
     variant_id: uuid.UUID
@@ -47,7 +61,26 @@ class LevelOut(Schema):
     reserved: int
     safety_buffer: int
     available: int
+    low_stock_threshold: int | None
     version: int
+
+
+class LevelPatch(Strict):
+    low_stock_threshold: int | None = Field(
+        ge=0, le=10_000_000, description="warn at or below this many available; null: never")
+
+
+class LowStockOut(Schema):
+    level_id: uuid.UUID
+    variant_id: uuid.UUID
+    sku: str
+    location_id: uuid.UUID
+    location: str
+    on_hand: int
+    reserved: int
+    available: int
+    low_stock_threshold: int
+    shortfall: int
 
 
 class MovementOut(Schema):
@@ -88,7 +121,7 @@ def _level_out(level: Level) -> dict[str, Any]:
     return {"id": level.id, "variant_id": level.variant_id, "location_id": level.location_id,
             "on_hand": level.on_hand, "reserved": level.reserved,
             "safety_buffer": level.safety_buffer, "available": level.available,
-            "version": level.version}
+            "low_stock_threshold": level.low_stock_threshold, "version": level.version}
 
 
 def _movement_out(movement: Movement) -> dict[str, Any]:
@@ -103,6 +136,59 @@ def create_location(request: HttpRequest, payload: LocationIn) -> Status:
         workspace_id=who.workspace_id, actor=who.actor, name=data.pop("name"),
         kind=data.pop("kind"), **data)
     return Status(201, location)
+
+
+@router.get("/locations", response=list[LocationOut], summary="Every location, by name")
+def list_locations(request: HttpRequest) -> list[Location]:
+    who = require(request, Perm.VIEW_ORDERS)
+    return selectors.location_list(workspace_id=who.workspace_id)
+
+
+@router.patch("/locations/{location_id}", response=LocationOut,
+              summary="Rename, re-address, deactivate or reactivate a location")
+def update_location(request: HttpRequest, location_id: str,
+                    payload: LocationPatch) -> Location:
+    who = require(request, Perm.MANAGE_INVENTORY)
+    location = selectors.location_get(workspace_id=who.workspace_id, location_id=location_id)
+    changes = payload.model_dump(exclude_unset=True)
+    if not changes or any(v is None for v in changes.values()):
+        raise ValidationError("send the fields to change, with values", field="body")
+    active = changes.pop("is_active", None)
+    if changes:
+        location = services.location_update(workspace_id=who.workspace_id,
+                                            location_id=location.id, changes=changes,
+                                            actor=who.actor)
+    if active is not None:
+        location = services.location_set_active(workspace_id=who.workspace_id,
+                                                location_id=location.id, active=active,
+                                                actor=who.actor)
+    return location
+
+
+@router.patch("/levels/{level_id}", response=LevelOut,
+              summary="Set a level's low-stock threshold (null turns the warning off)")
+def update_level(request: HttpRequest, level_id: str, payload: LevelPatch) -> dict[str, Any]:
+    who = require(request, Perm.MANAGE_INVENTORY)
+    level = selectors.level_get(workspace_id=who.workspace_id, level_id=level_id)
+    fresh = services.level_configure(workspace_id=who.workspace_id, level_id=level.id,
+                                     low_stock_threshold=payload.low_stock_threshold,
+                                     actor=who.actor)
+    return _level_out(fresh)
+
+
+@router.get("/low-stock", response=list[LowStockOut],
+            summary="Levels whose available stock is at or below their threshold, "
+                    "largest shortfall first")
+def low_stock(request: HttpRequest, location_id: uuid.UUID | None = None,
+              limit: int = Query(100, ge=1, le=500)) -> list[dict[str, Any]]:
+    who = require(request, Perm.VIEW_ORDERS)
+    levels = selectors.low_stock(workspace_id=who.workspace_id, limit=limit,
+                                 location_id=location_id)
+    return [{"level_id": lv.id, "variant_id": lv.variant_id, "sku": lv.variant.sku,
+             "location_id": lv.location_id, "location": lv.location.name,
+             "on_hand": lv.on_hand, "reserved": lv.reserved, "available": lv.available,
+             "low_stock_threshold": lv.low_stock_threshold,
+             "shortfall": lv.shortfall} for lv in levels]  # type: ignore[attr-defined]
 
 
 @router.get("/levels", response=list[LevelOut], summary="Stock of a variant at every location")

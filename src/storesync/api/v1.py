@@ -10,9 +10,11 @@ from storesync.api import (
     catalog,
     channels,
     checkouts,
+    collections,
     customers,
     draft_orders,
     errors,
+    images,
     inventory,
     jobs,
     order_operations,
@@ -36,6 +38,8 @@ errors.install(api)
 api.add_router("/workspace", workspace.router)
 api.add_router("/customers", customers.router)
 api.add_router("/products", catalog.router)
+api.add_router("/products", images.router)
+api.add_router("/collections", collections.router)
 api.add_router("/inventory", inventory.router)
 api.add_router("/orders", orders.router)
 api.add_router("/orders", order_operations.router)

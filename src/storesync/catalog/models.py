@@ -111,3 +111,99 @@ class Listing(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.variant_id}@{self.connection_id}"
+
+
+class CollectionKind(models.TextChoices):
+    CUSTOM = "custom"  # members are picked by hand, in order
+    SMART = "smart"  # members are the products that match the rules, computed at read time
+
+
+class CollectionSort(models.TextChoices):
+    """Shopify's ``sort_order`` values for a collection's products."""
+
+    MANUAL = "manual"
+    ALPHA_ASC = "alpha-asc"
+    ALPHA_DESC = "alpha-desc"
+    CREATED = "created"
+    CREATED_DESC = "created-desc"
+    PRICE_ASC = "price-asc"
+    PRICE_DESC = "price-desc"
+
+
+class Collection(TenantModel):
+    """A group of products, as Shopify's custom and smart collections.
+
+    ``rules`` (smart only) is a list of ``{"column", "relation", "condition"}`` exactly as
+    Shopify's SmartCollection rules; ``disjunctive`` means a product matching any rule is a
+    member, otherwise it must match all. Membership is never stored for smart collections:
+    ``catalog.rules.rules_q`` turns the rules into one database condition.
+    """
+
+    title = models.CharField(max_length=255)
+    handle = models.SlugField(max_length=255)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=8, choices=CollectionKind.choices)
+    rules = models.JSONField(default=list, blank=True)
+    disjunctive = models.BooleanField(default=False)
+    sort_order = models.CharField(max_length=16, choices=CollectionSort.choices,
+                                  default=CollectionSort.MANUAL)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "handle"], name="collection_handle")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CollectionProduct(TenantModel):
+    """A product's place in a custom collection (Shopify's ``Collect``)."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE,
+                                   related_name="memberships")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE,
+                                related_name="collection_memberships")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "product"], name="collection_product")
+        ]
+        indexes = [models.Index(fields=["collection", "position"])]
+
+
+class ImageFormat(models.TextChoices):
+    JPEG = "jpeg"
+    PNG = "png"
+    WEBP = "webp"
+    GIF = "gif"
+
+
+class ProductImage(TenantModel):
+    """A product photo. The file lives under ``<data dir>/media/`` at ``storage_key``, a path
+    made of the workspace and a random id (never the uploaded name), and is served only to
+    members through the API."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    variant = models.ForeignKey(Variant, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="images")
+    storage_key = models.CharField(max_length=255, unique=True)
+    format = models.CharField(max_length=4, choices=ImageFormat.choices)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size_bytes = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    alt_text = models.CharField(max_length=512, blank=True)
+    position = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["product", "position"])]
+
+    @property
+    def content_type(self) -> str:
+        return f"image/{self.format}"

@@ -14,6 +14,22 @@ def normalise_phone(value: str) -> str:
     return "".join(ch for ch in value if ch.isdigit() or ch == "+")
 
 
+class MarketingState(models.TextChoices):
+    """Shopify's ``CustomerEmailMarketingConsentState`` / SMS state, the three that matter."""
+
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+    NOT_SUBSCRIBED = "not_subscribed"  # never asked: the default
+
+
+class OptInLevel(models.TextChoices):
+    """Shopify's ``CustomerMarketingOptInLevel``."""
+
+    SINGLE_OPT_IN = "single_opt_in"
+    CONFIRMED_OPT_IN = "confirmed_opt_in"  # double opt-in: the address confirmed it
+    UNKNOWN = "unknown"
+
+
 class Customer(TenantModel):
     first_name = EncryptedField(category="user.name", null=True)
     last_name = EncryptedField(category="user.name", null=True)
@@ -23,6 +39,22 @@ class Customer(TenantModel):
     phone_bidx = BlindIndexField(source="phone", normaliser=normalise_phone)
     tags = models.JSONField(default=list, blank=True)
     note = EncryptedField(category="user.notes", null=True)
+    # Marketing consent, as Shopify's emailMarketingConsent / smsMarketingConsent: the state,
+    # how it was given, when and where. Kept in clear: it identifies no one, and campaigns
+    # must filter on it. Every change is an audit event (the proof of consent).
+    email_marketing_state = models.CharField(max_length=16, choices=MarketingState.choices,
+                                             default=MarketingState.NOT_SUBSCRIBED)
+    email_marketing_opt_in_level = models.CharField(max_length=16, choices=OptInLevel.choices,
+                                                    blank=True)
+    email_marketing_consent_at = models.DateTimeField(null=True, blank=True)
+    email_marketing_source = models.CharField(max_length=64, blank=True)
+    sms_marketing_state = models.CharField(max_length=16, choices=MarketingState.choices,
+                                           default=MarketingState.NOT_SUBSCRIBED)
+    sms_marketing_opt_in_level = models.CharField(max_length=16, choices=OptInLevel.choices,
+                                                  blank=True)
+    sms_marketing_consent_at = models.DateTimeField(null=True, blank=True)
+    sms_marketing_source = models.CharField(max_length=64, blank=True)
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,11 +7,12 @@ from typing import Any
 
 from django.db.models import Q
 
-from storesync.core.errors import NotFound
+from storesync.core import lookups  # noqa: F401  (registers ``has_tag``)
+from storesync.core.errors import NotFound, ValidationError
 from storesync.core.ids import parse_id
 from storesync.core.pagination import Page, keyset_page
 from storesync.core.tenancy import workspace_scope
-from storesync.customers.models import Address, Customer, normalise_phone
+from storesync.customers.models import Address, Customer, MarketingState, normalise_phone
 from storesync.security.access import personal_data_access
 from storesync.security.audit import Actor
 
@@ -47,12 +48,24 @@ def customer_find(
         return list(Customer.objects.filter(condition).prefetch_related("addresses")[:50])
 
 
-def customer_list(*, workspace_id: uuid.UUID, cursor: str | None = None,
-                  limit: int = 50) -> Page[Customer]:
-    """Newest first, keyset-paginated on the (time-ordered) id."""
+def customer_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: int = 50,
+                  tag: str | None = None, email_marketing_state: str | None = None,
+                  sms_marketing_state: str | None = None) -> Page[Customer]:
+    """Newest first, keyset-paginated on the (time-ordered) id; optionally only customers
+    with a tag (any case) or a marketing consent state (e.g. an audience for a campaign)."""
+    for name, state in (("email_marketing_state", email_marketing_state),
+                        ("sms_marketing_state", sms_marketing_state)):
+        if state is not None and state not in MarketingState.values:
+            raise ValidationError(f"one of {', '.join(MarketingState.values)}", field=name)
     with workspace_scope(workspace_id):
-        return keyset_page(Customer.objects.prefetch_related("addresses"), cursor=cursor,
-                           limit=limit)
+        queryset = Customer.objects.prefetch_related("addresses")
+        if tag:
+            queryset = queryset.filter(tags__has_tag=tag.strip())
+        if email_marketing_state:
+            queryset = queryset.filter(email_marketing_state=email_marketing_state)
+        if sms_marketing_state:
+            queryset = queryset.filter(sms_marketing_state=sms_marketing_state)
+        return keyset_page(queryset, cursor=cursor, limit=limit)
 
 
 def _address_view(address: Address) -> dict[str, Any]:

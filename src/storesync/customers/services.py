@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from storesync.core.errors import NotFound, ValidationError
+from storesync.core.errors import Conflict, NotFound, ValidationError
 from storesync.core.models import Workspace
 from storesync.core.tenancy import workspace_scope
 from storesync.core.validation import validate_email_address, validate_phone_number
-from storesync.customers.models import Address, Customer
+from storesync.customers.models import Address, Customer, MarketingState, OptInLevel
 from storesync.security import audit
 
 MAX_TEXT = 255
@@ -32,6 +35,16 @@ class AddressInput:
     phone: str = ""
 
 
+@dataclass(frozen=True)
+class ConsentInput:
+    """One channel's marketing consent, as Shopify's ``emailMarketingConsent``."""
+
+    state: str
+    source: str
+    opt_in_level: str = OptInLevel.SINGLE_OPT_IN
+    consented_at: datetime | None = None  # when the customer said so; default: now
+
+
 @dataclass
 class CustomerInput:
     first_name: str = ""
@@ -41,6 +54,8 @@ class CustomerInput:
     note: str = ""
     tags: list[str] = field(default_factory=list)
     address: AddressInput | None = None
+    email_marketing: ConsentInput | None = None  # consent given with the details, if any
+    sms_marketing: ConsentInput | None = None
 
 
 def _text(value: str, *, field: str, limit: int = MAX_TEXT) -> str | None:
@@ -69,7 +84,7 @@ def _build_customer(workspace_id: uuid.UUID, region: str, data: CustomerInput) -
         raise ValidationError(
             "a customer needs at least a name, an email or a phone", field="email"
         )
-    return Customer(
+    customer = Customer(
         workspace_id=workspace_id,
         first_name=_text(data.first_name, field="first_name"),
         last_name=_text(data.last_name, field="last_name"),
@@ -80,6 +95,25 @@ def _build_customer(workspace_id: uuid.UUID, region: str, data: CustomerInput) -
         note=_text(data.note, field="note", limit=MAX_NOTE),
         tags=_clean_tags(data.tags),
     )
+    for channel, consent, contact in (("email", data.email_marketing, data.email),
+                                      ("sms", data.sms_marketing, data.phone)):
+        if consent is not None:
+            _apply_consent(customer, channel, _checked_consent(channel, consent),
+                           has_contact=bool(contact.strip()))
+    return customer
+
+
+def _created_consent_detail(customer: Customer, data: CustomerInput) -> dict[str, Any]:
+    """Consent given with the customer's details is recorded with its creation (the proof)."""
+    detail: dict[str, Any] = {}
+    for channel, given in (("email", data.email_marketing), ("sms", data.sms_marketing)):
+        if given is not None:
+            detail[f"{channel}_marketing_consent"] = _consent_detail(ConsentInput(
+                state=getattr(customer, f"{channel}_marketing_state"),
+                opt_in_level=getattr(customer, f"{channel}_marketing_opt_in_level"),
+                source=getattr(customer, f"{channel}_marketing_source"),
+                consented_at=getattr(customer, f"{channel}_marketing_consent_at")))
+    return detail
 
 
 def _build_address(customer: Customer, region: str, data: AddressInput) -> Address:
@@ -132,6 +166,7 @@ def customer_create(
                 workspace_id=workspace_id,
                 subject_type="customer",
                 subject_id=customer.id,
+                detail=_created_consent_detail(customer, data),
             )
     return customer
 
@@ -168,32 +203,49 @@ def customers_bulk_create(
     return len(customers)
 
 
+def _changed_value(name: str, raw: Any, region: str) -> Any:
+    if name == "tags":
+        if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+            raise ValidationError("a list of tags", field="tags")
+        return _clean_tags(raw)
+    if not isinstance(raw, str):
+        raise ValidationError("a string", field=name)
+    if name == "email":
+        return validate_email_address(raw, field="email") if raw.strip() else None
+    if name == "phone":
+        return validate_phone_number(raw, field="phone", region=region) if raw.strip() else None
+    return _text(raw, field=name, limit=MAX_NOTE if name == "note" else MAX_TEXT)
+
+
 def customer_update(
-    *, workspace_id: uuid.UUID, customer_id: uuid.UUID, changes: dict[str, str], actor: audit.Actor
+    *,
+    workspace_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    changes: dict[str, Any],
+    actor: audit.Actor,
+    expected_version: int | None = None,
 ) -> Customer:
-    """Change contact fields; only the fields named in ``changes`` are touched."""
-    allowed = {"first_name", "last_name", "email", "phone", "note"}
+    """Change contact fields and tags; only the fields named in ``changes`` are touched.
+
+    With ``expected_version``, a write based on a stale read is a Conflict, not a lost update.
+    The audit event names the fields changed, never their values.
+    """
+    allowed = {"first_name", "last_name", "email", "phone", "note", "tags"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError("not a field that can be changed", field=sorted(unknown)[0])
     region = _region(workspace_id)
+    values = {name: _changed_value(name, raw, region) for name, raw in changes.items()}
     with workspace_scope(workspace_id), transaction.atomic():
         customer = Customer.objects.select_for_update().filter(id=customer_id).first()
         if customer is None:
             raise NotFound("no such customer")
-        for name, raw in changes.items():
-            value: str | None
-            if name == "email":
-                value = validate_email_address(raw, field="email") if raw.strip() else None
-            elif name == "phone":
-                value = (
-                    validate_phone_number(raw, field="phone", region=region)
-                    if raw.strip()
-                    else None
-                )
-            else:
-                value = _text(raw, field=name, limit=MAX_NOTE if name == "note" else MAX_TEXT)
+        if expected_version is not None and customer.version != expected_version:
+            raise Conflict("the customer changed since you read it; reload and retry",
+                           field="version")
+        for name, value in values.items():
             setattr(customer, name, value)
+        customer.version += 1
         customer.save()
         audit.record(
             action=audit.Action.CUSTOMER_UPDATED,
@@ -202,5 +254,82 @@ def customer_update(
             subject_type="customer",
             subject_id=customer.id,
             fields=sorted(changes),
+        )
+    return customer
+
+
+def _checked_consent(channel: str, consent: ConsentInput) -> ConsentInput:
+    """The consent with its source trimmed and its time set; raises naming the field."""
+    if channel not in ("email", "sms"):
+        raise ValidationError("channel is email or sms", field="channel")
+    where = f"{channel}_marketing_consent."
+    if consent.state not in MarketingState.values:
+        raise ValidationError(f"state is one of {', '.join(MarketingState.values)}",
+                              field=where + "state")
+    if consent.opt_in_level not in OptInLevel.values:
+        raise ValidationError(f"opt_in_level is one of {', '.join(OptInLevel.values)}",
+                              field=where + "opt_in_level")
+    source = consent.source.strip()
+    if not source or len(source) > 64:
+        raise ValidationError("say where consent was collected (1-64 characters)",
+                              field=where + "source")
+    at = consent.consented_at or timezone.now()
+    if at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError("consent cannot be given in the future",
+                              field=where + "consented_at")
+    return ConsentInput(state=consent.state, source=source, opt_in_level=consent.opt_in_level,
+                        consented_at=at)
+
+
+def _apply_consent(customer: Customer, channel: str, consent: ConsentInput, *,
+                   has_contact: bool) -> None:
+    if consent.state == MarketingState.SUBSCRIBED and not has_contact:
+        contact = "email" if channel == "email" else "phone"
+        raise ValidationError(f"the customer has no {contact} to subscribe",
+                              field=f"{channel}_marketing_consent.state")
+    setattr(customer, f"{channel}_marketing_state", consent.state)
+    setattr(customer, f"{channel}_marketing_opt_in_level",
+            consent.opt_in_level if consent.state == MarketingState.SUBSCRIBED else "")
+    setattr(customer, f"{channel}_marketing_consent_at", consent.consented_at)
+    setattr(customer, f"{channel}_marketing_source", consent.source)
+
+
+def _consent_detail(consent: ConsentInput) -> dict[str, str]:
+    at = consent.consented_at
+    return {"state": consent.state, "opt_in_level": consent.opt_in_level,
+            "source": consent.source, "consented_at": at.isoformat() if at else ""}
+
+
+def customer_set_marketing_consent(
+    *,
+    workspace_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    channel: str,
+    consent: ConsentInput,
+    actor: audit.Actor,
+) -> Customer:
+    """Record a customer's email or SMS marketing consent (state, opt-in level, time, source).
+
+    Subscribing needs an email (or phone) on file. Every change is an audit event with the new
+    state and source, so the history of consent can be shown later.
+    """
+    checked = _checked_consent(channel, consent)
+    with workspace_scope(workspace_id), transaction.atomic():
+        customer = Customer.objects.select_for_update().filter(id=customer_id).first()
+        if customer is None:
+            raise NotFound("no such customer")
+        # The blind index tells whether a contact is on file without decrypting it.
+        on_file = customer.email_bidx if channel == "email" else customer.phone_bidx
+        _apply_consent(customer, channel, checked, has_contact=bool(on_file))
+        customer.version += 1
+        customer.save()
+        audit.record(
+            action=audit.Action.CUSTOMER_UPDATED,
+            actor=actor,
+            workspace_id=workspace_id,
+            subject_type="customer",
+            subject_id=customer.id,
+            fields=[f"{channel}_marketing_consent"],
+            detail=_consent_detail(checked),
         )
     return customer

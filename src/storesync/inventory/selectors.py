@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 
 from storesync.core.errors import NotFound
 from storesync.core.ids import parse_id
@@ -65,14 +66,25 @@ def available_by_product(*, workspace_id: uuid.UUID,
     return totals
 
 
-def low_stock(*, workspace_id: uuid.UUID, limit: int = 100) -> list[Level]:
-    """Levels at or below their threshold, emptiest first."""
+def low_stock(*, workspace_id: uuid.UUID, limit: int = 100,
+              location_id: uuid.UUID | None = None) -> list[Level]:
+    """Levels of active locations whose *available* stock (on hand - reserved - buffer) is at
+    or below their threshold, the largest shortfall (threshold - available) first.
+
+    Each returned level carries ``shortfall``. Stock that is on the shelf but promised to
+    orders does not count: a seller restocks what can still be sold.
+    """
     with workspace_scope(workspace_id):
-        return list(
+        queryset = (
             Level.objects.filter(low_stock_threshold__isnull=False, location__is_active=True)
-            .alias(free=AVAILABLE).filter(free__lte=F("low_stock_threshold"))
-            .select_related("variant", "location").order_by("on_hand")[:limit]
+            .annotate(free=Greatest(AVAILABLE, Value(0)))
+            .filter(free__lte=F("low_stock_threshold"))
+            .annotate(shortfall=F("low_stock_threshold") - F("free"))
         )
+        if location_id is not None:
+            queryset = queryset.filter(location_id=location_id)
+        return list(queryset.select_related("variant", "location")
+                    .order_by("-shortfall", "variant__sku", "id")[:limit])
 
 
 def movements_of(*, workspace_id: uuid.UUID, level_id: uuid.UUID, limit: int = 100

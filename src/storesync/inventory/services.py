@@ -110,11 +110,20 @@ def location_update(*, workspace_id: uuid.UUID, location_id: uuid.UUID,
 def location_set_active(*, workspace_id: uuid.UUID, location_id: uuid.UUID, active: bool,
                         actor: audit.Actor) -> Location:
     """Deactivate (or reactivate) a location. An inactive location keeps its stock and
-    ledger, but new orders are not taken from it and its stock is not available to sell."""
+    ledger, but new orders are not taken from it and its stock is not available to sell.
+    Deactivating one that holds stock reserved for open orders (they would have nowhere to
+    ship from), or the last active one, is a Conflict."""
     with workspace_scope(workspace_id), transaction.atomic():
         location = Location.objects.select_for_update().filter(id=location_id).first()
         if location is None:
             raise NotFound("no such location")
+        if not active and Reservation.objects.filter(
+                level__location_id=location.id, state=ReservationState.ACTIVE).exists():
+            raise Conflict("this location holds stock reserved for open orders; fulfil, "
+                           "cancel or move them first", field="is_active")
+        if not active and not Location.objects.filter(is_active=True).exclude(
+                id=location.id).exists():
+            raise Conflict("the last active location cannot be deactivated", field="is_active")
         if location.is_active != active:
             location.is_active = active
             location.save(update_fields=["is_active"])
@@ -124,33 +133,49 @@ def location_set_active(*, workspace_id: uuid.UUID, location_id: uuid.UUID, acti
         return location
 
 
-def level_configure(*, workspace_id: uuid.UUID, level_id: uuid.UUID, safety_buffer: int,
-                    low_stock_threshold: int | None, actor: audit.Actor) -> Level:
-    """Set a level's safety buffer (held back from every channel) and low-stock threshold
-    (``None``: no alert). Audited, since the buffer changes what channels may sell."""
-    if not isinstance(safety_buffer, int) or safety_buffer < 0:
-        raise ValidationError("zero or a positive whole number", field="safety_buffer")
-    if low_stock_threshold is not None and (not isinstance(low_stock_threshold, int)
-                                            or low_stock_threshold < 0):
-        raise ValidationError("zero or a positive whole number, or empty",
-                              field="low_stock_threshold")
+class _Unchanged:
+    """Marks a setting the caller leaves as it is (``None`` is a value: no threshold)."""
+
+
+UNCHANGED = _Unchanged()
+MAX_SETTING = 10_000_000
+
+
+def _setting(value: object, field: str, *, nullable: bool) -> None:
+    if value is None and nullable:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SETTING:
+        raise ValidationError("a whole number from 0 to 10,000,000"
+                              + (", or empty" if nullable else ""), field=field)
+
+
+def level_configure(*, workspace_id: uuid.UUID, level_id: uuid.UUID, actor: audit.Actor,
+                    safety_buffer: int | _Unchanged = UNCHANGED,
+                    low_stock_threshold: int | _Unchanged | None = UNCHANGED) -> Level:
+    """Set a level's safety buffer (units held back from every channel) and/or its low-stock
+    threshold (warn when *available* stock falls to it; ``None``: no warning). Settings not
+    given stay as they are. Audited, and channels are told when the buffer changes, since it
+    changes what they may sell."""
+    changes: dict[str, int | None] = {}
+    if not isinstance(safety_buffer, _Unchanged):
+        _setting(safety_buffer, "safety_buffer", nullable=False)
+        changes["safety_buffer"] = safety_buffer
+    if not isinstance(low_stock_threshold, _Unchanged):
+        _setting(low_stock_threshold, "low_stock_threshold", nullable=True)
+        changes["low_stock_threshold"] = low_stock_threshold
     with workspace_scope(workspace_id), transaction.atomic():
         level = Level.objects.select_for_update().filter(id=level_id).first()
         if level is None:
             raise NotFound("no such stock level")
-        before = {"safety_buffer": level.safety_buffer,
-                  "low_stock_threshold": level.low_stock_threshold}
+        before = {name: getattr(level, name) for name in changes}
         Level.objects.filter(id=level_id).update(
-            safety_buffer=safety_buffer, low_stock_threshold=low_stock_threshold,
-            version=F("version") + 1, updated_at=timezone.now())
+            **changes, version=F("version") + 1, updated_at=timezone.now())
         audit.record(action=audit.Action.STOCK_SETTINGS_CHANGED, actor=actor,
                      workspace_id=workspace_id, subject_type="inventory_level",
-                     subject_id=level.id,
-                     detail={"before": before, "after": {
-                         "safety_buffer": safety_buffer,
-                         "low_stock_threshold": low_stock_threshold}})
-        level.refresh_from_db()
-        return level
+                     subject_id=level.id, detail={"before": before, "after": changes})
+        if "safety_buffer" in changes and changes["safety_buffer"] != before["safety_buffer"]:
+            send_stock_changed(workspace_id=workspace_id, variant_ids=[level.variant_id])
+        return Level.objects.select_related("variant", "location").get(id=level_id)
 
 
 def _level(variant_id: uuid.UUID, location_id: uuid.UUID) -> Level:
@@ -219,11 +244,14 @@ def stock_adjust(*, workspace_id: uuid.UUID, variant_id: uuid.UUID, location_id:
             on_hand__gte=-delta)
         movement = _apply(level, kind=MovementKind.ADJUST, on_hand=delta, guard=guard,
                           reason=reason, actor=actor, override=allow_negative)
-        if allow_negative and movement.on_hand_after < 0:
+        # Audit every override that took stock where the guard would not have gone: below
+        # zero, or below what is already promised to orders.
+        if allow_negative and movement.on_hand_after < max(movement.reserved_after, 0):
             audit.record(action=audit.Action.STOCK_NEGATIVE_OVERRIDE, actor=actor,
                          workspace_id=workspace_id, subject_type="inventory_level",
                          subject_id=level.id,
                          detail={"delta": delta, "on_hand_after": movement.on_hand_after,
+                                 "reserved_after": movement.reserved_after,
                                  "reason": reason[:255]})
         send_stock_changed(workspace_id=workspace_id, variant_ids=[variant_id])
         return movement
@@ -385,13 +413,10 @@ def reservation_release_lines(*, workspace_id: uuid.UUID, reference: str,
 def level_set_safety_buffer(*, workspace_id: uuid.UUID, variant_id: uuid.UUID,
                             location_id: uuid.UUID, safety_buffer: int,
                             actor: audit.Actor) -> Level:
-    """Hold ``safety_buffer`` units of this level back from every channel (never sold online)."""
-    if not isinstance(safety_buffer, int) or safety_buffer < 0:
-        raise ValidationError("zero or a positive whole number", field="safety_buffer")
+    """Hold ``safety_buffer`` units of this variant at this location back from every channel
+    (the level is created if it does not exist yet)."""
+    _setting(safety_buffer, "safety_buffer", nullable=False)
     with workspace_scope(workspace_id), transaction.atomic():
         level = _level(variant_id, location_id)
-        Level.objects.filter(id=level.id).update(
-            safety_buffer=safety_buffer, version=F("version") + 1, updated_at=timezone.now())
-        send_stock_changed(workspace_id=workspace_id, variant_ids=[variant_id])
-        level.refresh_from_db()
-        return level
+        return level_configure(workspace_id=workspace_id, level_id=level.id,
+                               safety_buffer=safety_buffer, actor=actor)

@@ -42,13 +42,17 @@ def order_list(*, workspace_id: uuid.UUID, cursor: str | None = None, limit: int
                source: str | None = None, fulfillment_status: str | None = None,
                financial_status: str | None = None, placed_from: datetime | None = None,
                placed_to: datetime | None = None, cancelled: bool | None = None,
-               number: int | None = None, attention: bool | None = None) -> Page[Order]:
+               number: int | None = None, attention: bool | None = None,
+               customer_id: uuid.UUID | None = None) -> Page[Order]:
     """Newest first; every filter is optional. ``number`` is an exact order number;
-    ``attention``: flagged orders only (True) or unflagged ones (False)."""
+    ``attention``: flagged orders only (True) or unflagged ones (False); ``customer_id``: one
+    customer's history."""
     with workspace_scope(workspace_id):
         queryset = Order.objects.prefetch_related(*ORDER_RELATIONS)
         if number is not None:
             queryset = queryset.filter(number=number)
+        if customer_id is not None:
+            queryset = queryset.filter(customer_id=customer_id)
         if source:
             queryset = queryset.filter(source=source)
         if fulfillment_status:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -82,6 +83,16 @@ class BodySizeLimitMiddleware:
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
         self.limit = int(settings.STORESYNC_MAX_BODY_BYTES)
+        self.upload_limit = int(settings.STORESYNC_MAX_UPLOAD_BYTES)
+        self.upload_paths = re.compile(settings.STORESYNC_UPLOAD_PATHS)
+
+    def _limit(self, request: HttpRequest) -> int:
+        # File uploads (product images) get their own, larger limit; every other body keeps
+        # the small one, so a JSON endpoint cannot be made to buffer megabytes.
+        multipart = request.content_type == "multipart/form-data"
+        if multipart and request.method == "POST" and self.upload_paths.fullmatch(request.path):
+            return self.upload_limit
+        return self.limit
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         declared = request.META.get("CONTENT_LENGTH") or "0"
@@ -89,9 +100,10 @@ class BodySizeLimitMiddleware:
             size = int(declared)
         except ValueError:
             size = -1
-        if size < 0 or size > self.limit:
+        limit = self._limit(request)
+        if size < 0 or size > limit:
             metrics.rejected_bodies.inc()
-            message = ("the request body is too large" if size > 0
+            message = (f"the request body is too large (at most {limit:,} bytes)" if size > 0
                        else "Content-Length is not a number")
             status = 413 if size > 0 else 400
             if _is_machine(request):
