@@ -109,8 +109,9 @@ def policy_acknowledge(*, workspace_id: uuid.UUID, policy_id: uuid.UUID | str,
     """A member read the change notice: hide their banner and record their acceptance."""
     policy = _policy(workspace_id, policy_id)
     with workspace_scope(workspace_id), transaction.atomic():
-        PolicyStaffNotice.objects.filter(policy=policy, user_id=user_id,
-                                         acknowledged_at__isnull=True).update(
+        # Reading the newest version supersedes the notices of older ones.
+        PolicyStaffNotice.objects.filter(policy__published_at__lte=policy.published_at,
+                                         user_id=user_id, acknowledged_at__isnull=True).update(
             acknowledged_at=timezone.now())
     policy_accept(workspace_id=workspace_id, policy_id=policy.id,
                   subject=Subject("user", str(user_id)), source="staff",
