@@ -19,6 +19,17 @@ SAMPLE_BODIES = {
     ("post", "/api/v1/orders/{order_id}/returns/{return_id}/cancel"): None,
     ("patch", "/api/v1/draft-orders/{draft_id}"): {"note": "Mallory"},
     ("post", "/api/v1/draft-orders/{draft_id}/complete"): {"payments": []},
+    ("put", "/api/v1/privacy/subjects/{subject_type}/{subject_id}/age"): {"under_age": True},
+    ("post", "/api/v1/privacy/subjects/{subject_type}/{subject_id}/guardian-consent"): {
+        "guardian_name": "Mallory", "guardian_contact": "m@example.com",
+        "method": "signed_form", "verified_at": "2026-01-01T00:00:00Z"},
+    ("post", "/api/v1/privacy/policies/{policy_id}/acceptances"): {
+        "subject_type": "visitor", "subject_id": "visitor-mallory"},
+    ("patch", "/api/v1/privacy/processors/{processor_id}"): {"name": "Mallory"},
+    ("post", "/api/v1/privacy/processors/{processor_id}/payload"): {
+        "record_type": "customer", "record_id": "00000000-0000-0000-0000-000000000000"},
+    ("put", "/api/v1/privacy/breaches/{breach_id}/notices/{kind}"): {"text": "Mallory"},
+    ("post", "/api/v1/privacy/breaches/{breach_id}/notices/{kind}/sent"): {},
 }
 
 
@@ -51,8 +62,18 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
     checkout = other_api.post("/api/v1/abandoned-checkouts", {
         "lines": [{"sku": "THEIRS-1", "quantity": 1, "unit_price": "10.00"}],
         "abandoned_at": "2026-01-01T10:00:00Z", "email": "asha@example.com"}).json()
+    policy = other_api.post("/api/v1/privacy/policies", {
+        "version": "v1", "body": "Text", "summary": "First",
+        "effective_at": "2026-01-01T00:00:00Z"}).json()
+    processor = other_api.get("/api/v1/privacy/processors").json()[0]
+    breach = other_api.post("/api/v1/privacy/breaches", {
+        "title": "Theirs", "description": "Theirs", "categories": ["user.name"],
+        "window_start": "2026-01-01T00:00:00Z", "window_end": "2026-01-02T00:00:00Z",
+        "discovered_at": "2026-01-03T00:00:00Z", "contact": "dpo@globex.example"}).json()
     ids = {"customer_id": theirs["id"], "product_id": product["id"], "order_id": order["id"],
-           "return_id": returned["id"], "draft_id": draft["id"], "checkout_id": checkout["id"]}
+           "return_id": returned["id"], "draft_id": draft["id"], "checkout_id": checkout["id"],
+           "subject_type": "customer", "subject_id": theirs["id"], "policy_id": policy["id"],
+           "processor_id": processor["id"], "breach_id": breach["id"], "kind": "authority"}
     checked = 0
     for path, method in _operations():
         params = re.findall(r"{(\w+)}", path)

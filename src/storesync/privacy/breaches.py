@@ -99,9 +99,12 @@ def _validate(data: Mapping[str, Any]) -> dict[str, Any]:
     if len(str(data["title"])) > 200 or len(str(data["contact"])) > 300:
         raise ValidationError("too long", field="title" if len(str(data["title"])) > 200
                               else "contact")
+    # Stored and shown in UTC: the 72-hour deadline is then unambiguous across time zones.
     return {"title": str(data["title"]).strip(), "description": str(data["description"]).strip(),
-            "categories": sorted(set(categories)), "window_start": data["window_start"],
-            "window_end": data["window_end"], "discovered_at": data["discovered_at"],
+            "categories": sorted(set(categories)),
+            "window_start": data["window_start"].astimezone(UTC),
+            "window_end": data["window_end"].astimezone(UTC),
+            "discovered_at": data["discovered_at"].astimezone(UTC),
             "contact": str(data["contact"]).strip(),
             "likely_consequences": str(data.get("likely_consequences") or "").strip(),
             "measures": str(data.get("measures") or "").strip()}

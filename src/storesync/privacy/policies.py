@@ -73,7 +73,8 @@ def policy_publish(*, workspace_id: uuid.UUID, version: str, summary: str,
     return policy
 
 
-def _policy(workspace_id: uuid.UUID, policy_id: uuid.UUID | str) -> PolicyVersion:
+def policy_get(*, workspace_id: uuid.UUID, policy_id: uuid.UUID | str) -> PolicyVersion:
+    """The version, or NotFound (also for another workspace's id)."""
     try:
         pid = uuid.UUID(str(policy_id))
     except ValueError:
@@ -91,7 +92,7 @@ def policy_accept(*, workspace_id: uuid.UUID, policy_id: uuid.UUID | str, subjec
     if source not in ACCEPTANCE_SOURCES:
         raise ValidationError(f"source is one of {', '.join(ACCEPTANCE_SOURCES)}",
                               field="source")
-    policy = _policy(workspace_id, policy_id)
+    policy = policy_get(workspace_id=workspace_id, policy_id=policy_id)
     with workspace_scope(workspace_id), transaction.atomic():
         row, created = PolicyAcceptance.objects.get_or_create(
             policy=policy, subject_type=subject.type, subject_id=subject.id,
@@ -107,7 +108,7 @@ def policy_accept(*, workspace_id: uuid.UUID, policy_id: uuid.UUID | str, subjec
 def policy_acknowledge(*, workspace_id: uuid.UUID, policy_id: uuid.UUID | str,
                        user_id: uuid.UUID) -> None:
     """A member read the change notice: hide their banner and record their acceptance."""
-    policy = _policy(workspace_id, policy_id)
+    policy = policy_get(workspace_id=workspace_id, policy_id=policy_id)
     with workspace_scope(workspace_id), transaction.atomic():
         # Reading the newest version supersedes the notices of older ones.
         PolicyStaffNotice.objects.filter(policy__published_at__lte=policy.published_at,

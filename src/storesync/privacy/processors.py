@@ -212,3 +212,26 @@ def share_payload(*, processor: Processor, record: models.Model,
                      detail={"processor_id": str(processor.id), "processor": processor.name,
                              "record": f"{record._meta.label_lower}:{record.pk}"})
     return payload
+
+
+def share_record_get(*, workspace_id: uuid.UUID, record_type: str,
+                     record_id: uuid.UUID | str) -> models.Model:
+    """The order, customer or address to share, from this workspace (else NotFound)."""
+    from storesync.customers.models import Address, Customer
+    from storesync.orders.models import Order
+
+    record_models: dict[str, type[models.Model]] = {
+        "order": Order, "customer": Customer, "address": Address}
+    model = record_models.get(record_type)
+    if model is None:
+        raise ValidationError("record_type is 'order', 'customer' or 'address'",
+                              field="record_type")
+    try:
+        rid = uuid.UUID(str(record_id))
+    except ValueError:
+        raise NotFound(f"no such {record_type}") from None
+    with workspace_scope(workspace_id):
+        found = model._default_manager.filter(id=rid).first()
+    if found is None:
+        raise NotFound(f"no such {record_type}")
+    return found
