@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from django.core import signing
 from django.db import transaction
+from django.utils import timezone
 
 from storesync.core.errors import ValidationError
 from storesync.core.models import Workspace
@@ -166,13 +167,19 @@ def consent_record_many(*, workspace_id: uuid.UUID, subject: Subject,
                                                 purpose=d.purpose)
             if reason:
                 raise ValidationError(reason, field="purpose")
+    if len({d.purpose for d in decisions}) != len(decisions):
+        raise ValidationError("one decision per purpose", field="purpose")
     if len(policy_version) > 40:
         raise ValidationError("at most 40 characters", field="policy_version")
+    # One timestamp for the batch; entries are ordered by (recorded_at, id), so a later call
+    # always sorts after this one (UUIDv7 ids alone are not ordered within a millisecond).
+    now = timezone.now()
     with workspace_scope(workspace_id), transaction.atomic():
         rows = [ConsentEntry(workspace_id=workspace_id, subject_type=subject.type,
                              subject_id=subject.id, purpose=d.purpose, state=d.state,
                              source=source, policy_version=policy_version, evidence=evidence,
-                             actor_type=actor.type, actor_id=actor.id) for d in decisions]
+                             actor_type=actor.type, actor_id=actor.id, recorded_at=now)
+                for d in decisions]
         ConsentEntry.objects.bulk_create(rows)
         audit.record(action=audit.Action.CONSENT_RECORDED, actor=actor,
                      workspace_id=workspace_id, subject_type=subject.type,
@@ -262,7 +269,7 @@ def consent_current(*, workspace_id: uuid.UUID, subject: Subject) -> dict[str, C
     with workspace_scope(workspace_id):
         rows = ConsentEntry.objects.filter(subject_type=subject.type, subject_id=subject.id)
         latest: dict[str, ConsentEntry] = {}
-        for row in rows.order_by("id"):  # ids are time-ordered (UUIDv7)
+        for row in rows.order_by("recorded_at", "id"):
             latest[row.purpose] = row
     return latest
 
@@ -272,7 +279,8 @@ def consent_history(*, workspace_id: uuid.UUID, subject: Subject,
     """Every decision of a subject, newest first."""
     with workspace_scope(workspace_id):
         return list(ConsentEntry.objects.filter(subject_type=subject.type,
-                                                subject_id=subject.id).order_by("-id")[:limit])
+                                                subject_id=subject.id)
+                    .order_by("-recorded_at", "-id")[:limit])
 
 
 def consent_allows(*, workspace_id: uuid.UUID, subject: Subject, purpose: str) -> bool:
@@ -296,8 +304,8 @@ def consent_subjects_allowing(*, workspace_id: uuid.UUID, purpose: str,
     with workspace_scope(workspace_id):
         latest: dict[str, str] = {}
         rows = ConsentEntry.objects.filter(subject_type=subject_type, purpose=purpose)
-        for sid, state in rows.order_by("id").values_list("subject_id", "state").iterator(
-                chunk_size=5000):
+        for sid, state in rows.order_by("recorded_at", "id").values_list(
+                "subject_id", "state").iterator(chunk_size=5000):
             latest[sid] = state
         allowed = {sid for sid, state in latest.items() if state == ConsentState.GRANTED}
         minors = set(SubjectAge.objects.filter(subject_type=subject_type, under_age=True,

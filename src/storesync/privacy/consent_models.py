@@ -67,9 +67,9 @@ class ConsentEntry(TenantModel):
 
     class Meta:
         indexes = [
-            models.Index(fields=["workspace", "subject_type", "subject_id", "purpose", "id"],
-                         name="consent_subject_purpose"),
-            models.Index(fields=["workspace", "purpose", "id"], name="consent_purpose"),
+            models.Index(fields=["workspace", "subject_type", "subject_id", "recorded_at"],
+                         name="consent_subject_time"),
+            models.Index(fields=["workspace", "purpose", "recorded_at"], name="consent_purpose"),
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
