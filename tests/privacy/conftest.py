@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from storesync.core.tenancy import workspace_scope
 from storesync.customers.services import AddressInput, CustomerInput, customer_create
+from storesync.inventory.services import stock_receive
+from storesync.orders.models import Order
 from storesync.privacy.subjects import Subject
 from tests.conftest import ACTOR
+from tests.orders.conftest import paid_order
 
 
 def make_customer(workspace_id, email="asha.rao@example.com"):
@@ -30,3 +34,17 @@ def customer(ws):
 @pytest.fixture
 def subject(customer):
     return Subject("customer", str(customer.id))
+
+
+@pytest.fixture
+def order(stock, customer):
+    """A paid order of the customer, shipped to Pune, as loaded from the database."""
+    ws, variants, main, _ = stock
+    with workspace_scope(ws):
+        type(main).objects.filter(id=main.id).update(province_code="MH")
+    stock_receive(workspace_id=ws, variant_id=variants["KURTA-M"].id, location_id=main.id,
+                  quantity=5, actor=ACTOR)
+    placed = paid_order(ws, ("KURTA-M", 1), email="asha.rao@example.com",
+                        customer_id=customer.id)
+    with workspace_scope(ws):
+        return Order.objects.get(id=placed.id)

@@ -5,26 +5,15 @@ from __future__ import annotations
 import pytest
 
 from storesync.core.errors import NotFound, ValidationError
-from storesync.core.tenancy import workspace_scope
 from storesync.orders.models import Order
 from storesync.privacy import processors
 from storesync.security.access import PersonalDataAccessError
 from storesync.security.models import AuditEvent
 from tests.conftest import ACTOR
-from tests.orders.conftest import paid_order, shop  # noqa: F401  (fixture)
 
 
 def _builtin(ws, kind):
     return next(p for p in processors.processor_list(workspace_id=ws) if p.kind == kind)
-
-
-@pytest.fixture
-def order(shop, customer):
-    ws = shop[0]
-    placed = paid_order(ws, ("KURTA-M", 1), email="asha.rao@example.com",
-                        customer_id=customer.id)
-    with workspace_scope(ws):
-        return Order.objects.get(id=placed.id)
 
 
 def test_builtin_profiles_are_seeded_for_every_workspace(ws):

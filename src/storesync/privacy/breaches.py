@@ -40,7 +40,7 @@ def _matches(category: str, wanted: Iterable[str]) -> bool:
 
 def _personal_models(categories: list[str]) -> list[tuple[type[models.Model], list[str]]]:
     """Tenant models holding personal fields of the breached categories, with those fields."""
-    found = []
+    found: list[tuple[type[models.Model], list[str]]] = []
     for model in apps.get_models():
         if not issubclass(model, TenantModel):
             continue
