@@ -146,7 +146,9 @@ def draft_authority_notice(breach: Breach, workspace: Workspace, *, accessed: in
         "",
         f"Nature of the breach: {breach.title}. {breach.description}",
         f"Period: {_utc(breach.window_start)} to {_utc(breach.window_end)}; "
-        f"became aware: {_utc(breach.discovered_at)}.",
+        f"became aware: {_utc(breach.discovered_at)}; detailed report due by "
+        f"{_utc(breach.authority_deadline)}.",
+        "Location of occurrence (system, site): [to be completed]",
         f"Categories of personal data: {', '.join(breach.categories)}.",
         f"Approximate number of data subjects concerned: {breach.affected_count} "
         f"({accessed} of them had this data read during the period).",
@@ -166,6 +168,7 @@ def draft_subject_notice(breach: Breach, workspace: Workspace) -> str:
         "",
         f"What happened: {breach.description}",
         f"When: between {_utc(breach.window_start)} and {_utc(breach.window_end)}.",
+        "Where: [the system or place where it happened]",
         f"Which of your data: {', '.join(breach.categories)}.",
         f"What it could mean for you: {breach.likely_consequences or '[to be assessed]'}",
         f"What we have done: {breach.measures or '[to be set]'}",
