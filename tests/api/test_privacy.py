@@ -140,3 +140,21 @@ def test_settings(owner_api):
     assert changed.json()["storefront_origins"] == ["https://shop.example.com"]
     bad = owner_api.patch("/api/v1/privacy/settings", {"minimum_age": 3})
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "minimum_age"
+
+
+def test_marketing_audience_and_unsubscribe_link(owner_api, workspace):
+    from django.test import Client
+
+    cid = _customer(owner_api)
+    owner_api.post("/api/v1/privacy/consents", {
+        "subject_type": "customer", "subject_id": cid, "purpose": "marketing"})
+    audience = owner_api.get("/api/v1/privacy/consents/allowed?purpose=marketing").json()
+    assert audience["subject_ids"] == [cid]
+    bad = owner_api.get("/api/v1/privacy/consents/allowed?purpose=spam")
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "purpose"
+    link = owner_api.get(f"/api/v1/privacy/subjects/customer/{cid}/unsubscribe-link").json()
+    assert link["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    path = "/" + link["url"].split("/", 3)[3]
+    assert Client().post(path, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert owner_api.get("/api/v1/privacy/consents/allowed?purpose=marketing").json()[
+        "subject_ids"] == []

@@ -199,6 +199,10 @@ def test_customer_consent_history_page(workspace, owner_client, customer, other_
     assert owner_client.post(url, {"purpose": "marketing", "state": "granted"}).status_code == 302
     page = owner_client.get(url).content.decode()
     assert "staff" in page and "marketing" in page
+    assert owner_client.post(url, {"action": "age", "under_age": "yes"}).status_code == 302
+    refused = owner_client.post(url, {"purpose": "personalisation", "state": "granted"})
+    assert refused.status_code == 400 and "guardian" in refused.content.decode()
+    assert "under the minimum age" in owner_client.get(url).content.decode()
     assert_no_inline_code(page)
     from tests.privacy.conftest import make_customer
 

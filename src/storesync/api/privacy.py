@@ -10,11 +10,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from storesync.api.auth import require
 from storesync.api.schemas import Strict
+from storesync.core.errors import ValidationError
 from storesync.core.permissions import Perm
 from storesync.privacy import breaches, children, consent, policies, processors
 from storesync.privacy.consent_models import ConsentEntry, ConsentPurpose
@@ -120,6 +122,38 @@ def subject_consent(request: HttpRequest, subject_type: str, subject_id: str) ->
                        for p in ConsentPurpose.values},
             "history": consent.consent_history(workspace_id=ws, subject=subject),
             "gpc_recorded": gpc}
+
+
+class AudienceOut(Schema):
+    purpose: str
+    subject_type: str
+    subject_ids: list[str]
+
+
+@router.get("/consents/allowed", response=AudienceOut,
+            summary="Every customer a purpose is allowed for now (for marketing exports)")
+def allowed_subjects(request: HttpRequest, purpose: str) -> dict[str, Any]:
+    who = require(request, Perm.VIEW_CUSTOMERS)
+    if purpose not in ConsentPurpose.values:
+        raise ValidationError(f"unknown purpose {purpose!r}", field="purpose")
+    ids = consent.consent_subjects_allowing(workspace_id=who.workspace_id, purpose=purpose)
+    return {"purpose": purpose, "subject_type": "customer", "subject_ids": sorted(ids)}
+
+
+class UnsubscribeOut(Schema):
+    url: str
+    headers: dict[str, str]
+
+
+@router.get("/subjects/customer/{customer_id}/unsubscribe-link", response=UnsubscribeOut,
+            summary="The signed one-click unsubscribe link and headers for a marketing email")
+def unsubscribe_link(request: HttpRequest, customer_id: str) -> dict[str, Any]:
+    who = require(request, Perm.VIEW_CUSTOMERS)
+    subject = _subject(who.workspace_id, "customer", customer_id)
+    headers = consent.unsubscribe_headers(base_url=settings.CONFIG.base_url,
+                                          workspace_id=who.workspace_id,
+                                          customer_id=uuid.UUID(subject.id))
+    return {"url": headers["List-Unsubscribe"].strip("<>"), "headers": headers}
 
 
 class AgeIn(Strict):

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from storesync.core.errors import NotFound, StoresyncError
 from storesync.core.permissions import Perm
 from storesync.customers import selectors as customer_selectors
-from storesync.privacy import breaches, consent, policies, processors
+from storesync.privacy import breaches, children, consent, policies, processors
 from storesync.privacy.consent_models import ConsentPurpose, ConsentState
 from storesync.privacy.governance_models import ProcessorKind, TransferSafeguard
 from storesync.privacy.subjects import Subject
@@ -221,7 +221,14 @@ def breach_detail(request: HttpRequest, breach_id: uuid.UUID) -> HttpResponse:
         "overdue": breach.overdue()})
 
 
+class AgeForm(forms.Form):
+    under_age = forms.TypedChoiceField(
+        label="Age", coerce=lambda v: v == "yes",
+        choices=[("yes", "Under the minimum age"), ("no", "Not under the minimum age")])
+
+
 class ConsentForm(forms.Form):
+    action = forms.CharField(widget=forms.HiddenInput, initial="consent", required=False)
     purpose = forms.ChoiceField(choices=[(p, p) for p in ConsentPurpose.values
                                          if p != ConsentPurpose.NECESSARY])
     state = forms.ChoiceField(choices=ConsentState.choices)
@@ -237,23 +244,33 @@ def customer_consent(request: HttpRequest, customer_id: uuid.UUID) -> HttpRespon
     except NotFound:
         raise Http404("There is no such customer in this workspace.") from None
     subject = Subject("customer", str(customer.id))
-    form = ConsentForm(request.POST if request.method == "POST" else None)
-    if form.is_bound:
-        if not member.can(Perm.MANAGE_CUSTOMERS):
-            raise PermissionDenied("Recording consent needs the manage_customers permission.")
-        if form.is_valid():
-            try:
-                consent.consent_record(workspace_id=ws, subject=subject, source="staff",
-                                       actor=member.actor, **form.cleaned_data)
-            except StoresyncError as exc:
-                add_error(form, exc)
-            else:
-                messages.success(request, "Recorded.")
-                return redirect("web:customer_consent", customer_id=customer.id)
+    posted = request.POST if request.method == "POST" else None
+    if posted is not None and not member.can(Perm.MANAGE_CUSTOMERS):
+        raise PermissionDenied("Recording consent needs the manage_customers permission.")
+    is_age = posted is not None and posted.get("action") == "age"
+    form = ConsentForm(None if is_age else posted)
+    age_form = AgeForm(posted if is_age else None)
+    if age_form.is_bound and age_form.is_valid():
+        children.subject_age_set(workspace_id=ws, subject=subject, actor=member.actor,
+                                 under_age=age_form.cleaned_data["under_age"])
+        messages.success(request, "Age recorded.")
+        return redirect("web:customer_consent", customer_id=customer.id)
+    if form.is_bound and form.is_valid():
+        try:
+            consent.consent_record(workspace_id=ws, subject=subject, source="staff",
+                                   actor=member.actor, purpose=form.cleaned_data["purpose"],
+                                   state=form.cleaned_data["state"])
+        except StoresyncError as exc:
+            add_error(form, exc)
+        else:
+            messages.success(request, "Recorded.")
+            return redirect("web:customer_consent", customer_id=customer.id)
     allows = {p: consent.consent_allows(workspace_id=ws, subject=subject, purpose=p)
               for p in ConsentPurpose.values}
     return render(request, "storesync/privacy/consent.html", {
-        "customer": customer, "allows": allows, "form": form,
+        "customer": customer, "allows": allows, "form": form, "age_form": age_form,
+        "under_age": children.is_under_age(workspace_id=ws, subject=subject),
+        "guardian": children.has_guardian_consent(workspace_id=ws, subject=subject),
         "history": consent.consent_history(workspace_id=ws, subject=subject),
         "can_record": member.can(Perm.MANAGE_CUSTOMERS),
     }, status=400 if form.errors else 200)

@@ -117,8 +117,11 @@ def _record(request: HttpRequest, settings: PrivacySettings, subject: Subject,
 def storefront_consent(request: HttpRequest, slug: str) -> HttpResponse:
     """Read (GET) or record (POST) a visitor's consent choices for a seller's storefront."""
     origin = request.headers.get("Origin")
-    key = request.GET.get("key", "")
-    settings = consent.privacy_settings_by_key(slug=slug, public_key=key)
+    if request.method != "OPTIONS" and _throttled(request, slug):  # before any lookup
+        response = _error(429, "throttled", "too many requests; retry in a minute")
+        response["Retry-After"] = "60"
+        return _cors(response, None)
+    settings = consent.privacy_settings_by_key(slug=slug, public_key=request.GET.get("key", ""))
     if settings is None:
         return _cors(_error(403, "permission_denied", "unknown shop or public key", "key"), None)
     if origin and origin not in settings.storefront_origins:
@@ -126,10 +129,6 @@ def storefront_consent(request: HttpRequest, slug: str) -> HttpResponse:
                             "this origin is not a storefront of the shop", "Origin"), None)
     if request.method == "OPTIONS":
         return _cors(HttpResponse(status=204), origin)
-    if _throttled(request, slug):
-        response = _error(429, "throttled", "too many requests; retry in a minute")
-        response["Retry-After"] = "60"
-        return _cors(response, origin)
     gpc = request.headers.get("Sec-GPC", "").strip() == "1"
     try:
         body: dict[str, Any] = {}
