@@ -50,7 +50,7 @@ BUILTIN_PROFILES: dict[str, tuple[str, tuple[str, ...]]] = {
 EDITABLE = ("name", "kind", "categories", "country", "safeguard", "contract_reference", "active")
 
 
-def _clean(values: Mapping[str, Any], workspace_country: str) -> dict[str, Any]:
+def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "name" in values:
         name = str(values["name"]).strip()
@@ -105,7 +105,7 @@ def processors_seed(*, workspace_id: uuid.UUID) -> int:
     country = _country(workspace_id)
     with workspace_scope(workspace_id), transaction.atomic():
         existing = set(Processor.objects.filter(builtin=True).values_list("name", flat=True))
-        rows = [Processor(workspace_id=workspace_id, name=name, kind=kind, categories=list(cats),
+        rows = [Processor(workspace_id=workspace_id, name=name, kind=kind, categories=sorted(cats),
                           country=country, safeguard=TransferSafeguard.DOMESTIC, builtin=True)
                 for name, (kind, cats) in BUILTIN_PROFILES.items() if name not in existing]
         Processor.objects.bulk_create(rows)
@@ -119,7 +119,7 @@ def processor_create(*, workspace_id: uuid.UUID, data: Mapping[str, Any],
         if required not in data:
             raise ValidationError("required", field=required)
     country = _country(workspace_id)
-    row = Processor(workspace_id=workspace_id, **_clean(data, country))
+    row = Processor(workspace_id=workspace_id, **_clean(data))
     _check_transfer(row, country)
     with workspace_scope(workspace_id):
         try:
@@ -154,7 +154,7 @@ def processor_update(*, workspace_id: uuid.UUID, processor_id: uuid.UUID | str,
         raise ValidationError("not a field that can be changed", field=sorted(unknown)[0])
     country = _country(workspace_id)
     row = processor_get(workspace_id=workspace_id, processor_id=processor_id)
-    for name, value in _clean(changes, country).items():
+    for name, value in _clean(changes).items():
         setattr(row, name, value)
     _check_transfer(row, country)
     with workspace_scope(workspace_id):
