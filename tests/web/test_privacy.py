@@ -174,6 +174,17 @@ def test_processors_and_breaches_pages(workspace, owner_client, other_workspace)
         "country": "IN", "safeguard": "domestic", "contract_reference": "BD-2026"})
     assert created.status_code == 302
     assert b"Blue Dart" in owner_client.get("/settings/privacy/processors/").content
+    from storesync.privacy.processors import processor_list
+
+    blue = next(p for p in processor_list(workspace_id=workspace.workspace.id)
+                if p.name == "Blue Dart")
+    assert owner_client.post(f"/settings/privacy/processors/{blue.id}/toggle").status_code == 302
+    assert b"Stop sharing" in owner_client.get("/settings/privacy/processors/").content
+    assert not next(p for p in processor_list(workspace_id=workspace.workspace.id)
+                    if p.name == "Blue Dart").active
+    theirs_processor = processor_list(workspace_id=other_workspace.workspace.id)[0]
+    assert owner_client.post(
+        f"/settings/privacy/processors/{theirs_processor.id}/toggle").status_code == 404
     recorded = owner_client.post("/settings/privacy/breaches/", {
         "title": "Stolen laptop", "description": "An export was on it.",
         "categories": ["user.contact.email"], "window_start": "2026-11-20T00:00",

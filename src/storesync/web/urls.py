@@ -32,6 +32,8 @@ urlpatterns = [
     path("settings/privacy/policies/<uuid:policy_id>/acknowledge", privacy.policy_acknowledge,
          name="policy_acknowledge"),
     path("settings/privacy/processors/", privacy.processors_page, name="processors"),
+    path("settings/privacy/processors/<uuid:processor_id>/toggle", privacy.processor_toggle,
+         name="processor_toggle"),
     path("settings/privacy/breaches/", privacy.breaches_page, name="breaches"),
     path("settings/privacy/breaches/<uuid:breach_id>/", privacy.breach_detail, name="breach"),
     path("customers/<uuid:customer_id>/consent", privacy.customer_consent,

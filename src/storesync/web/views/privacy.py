@@ -151,6 +151,24 @@ def processors_page(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
+@require_POST
+@member_required(Perm.MANAGE_PRIVACY)
+def processor_toggle(request: HttpRequest, processor_id: uuid.UUID) -> HttpResponse:
+    """Stop (or resume) sharing with a processor: an inactive one receives nothing."""
+    member = member_of(request)
+    try:
+        row = processors.processor_get(workspace_id=member.workspace.id,
+                                       processor_id=processor_id)
+        row = processors.processor_update(workspace_id=member.workspace.id,
+                                          processor_id=row.id, actor=member.actor,
+                                          changes={"active": not row.active})
+    except NotFound:
+        raise Http404("There is no such processor in this workspace.") from None
+    state = "active again" if row.active else "inactive: nothing is shared with it"
+    messages.success(request, f"{row.name} is {state}.")
+    return redirect("web:processors")
+
+
 class BreachForm(forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
