@@ -214,6 +214,13 @@ def test_customer_consent_history_page(workspace, owner_client, customer, other_
     refused = owner_client.post(url, {"purpose": "personalisation", "state": "granted"})
     assert refused.status_code == 400 and "guardian" in refused.content.decode()
     assert "under the minimum age" in owner_client.get(url).content.decode()
+    guardian = owner_client.post(f"/customers/{customer.id}/guardian-consent", {
+        "guardian_name": "Ravi Quill", "guardian_contact": "ravi@example.com",
+        "method": "government_id", "verified_at": "2026-01-01T10:00"})
+    assert guardian.status_code == 302
+    assert owner_client.post(url, {"purpose": "personalisation",
+                                   "state": "granted"}).status_code == 302
+    assert "on record" in owner_client.get(url).content.decode()
     assert_no_inline_code(page)
     from tests.privacy.conftest import make_customer
 

@@ -38,6 +38,8 @@ urlpatterns = [
     path("settings/privacy/breaches/<uuid:breach_id>/", privacy.breach_detail, name="breach"),
     path("customers/<uuid:customer_id>/consent", privacy.customer_consent,
          name="customer_consent"),
+    path("customers/<uuid:customer_id>/guardian-consent", privacy.guardian_consent,
+         name="guardian_consent"),
     path("privacy/unsubscribe/<str:token>", privacy_public.unsubscribe, name="unsubscribe"),
     path("privacy/<slug:slug>/consent", privacy_public.storefront_consent,
          name="storefront_consent"),

@@ -21,7 +21,7 @@ from storesync.core.errors import NotFound, StoresyncError
 from storesync.core.permissions import Perm
 from storesync.customers import selectors as customer_selectors
 from storesync.privacy import breaches, children, consent, policies, processors
-from storesync.privacy.consent_models import ConsentPurpose, ConsentState
+from storesync.privacy.consent_models import ConsentPurpose, ConsentState, GuardianMethod
 from storesync.privacy.governance_models import ProcessorKind, TransferSafeguard
 from storesync.privacy.subjects import Subject
 from storesync.web.membership import member_of, member_required
@@ -245,6 +245,14 @@ class AgeForm(forms.Form):
         choices=[("yes", "Under the minimum age"), ("no", "Not under the minimum age")])
 
 
+class GuardianForm(forms.Form):
+    guardian_name = forms.CharField(label="Guardian's name", max_length=200)
+    guardian_contact = forms.CharField(label="Guardian's email or phone", max_length=254)
+    method = forms.ChoiceField(label="Verified by", choices=GuardianMethod.choices)
+    verified_at = forms.DateTimeField(label="Verified at (UTC)", widget=forms.DateTimeInput(
+        attrs={"type": "datetime-local"}))
+
+
 class ConsentForm(forms.Form):
     action = forms.CharField(widget=forms.HiddenInput, initial="consent", required=False)
     purpose = forms.ChoiceField(choices=[(p, p) for p in ConsentPurpose.values
@@ -290,5 +298,33 @@ def customer_consent(request: HttpRequest, customer_id: uuid.UUID) -> HttpRespon
         "under_age": children.is_under_age(workspace_id=ws, subject=subject),
         "guardian": children.has_guardian_consent(workspace_id=ws, subject=subject),
         "history": consent.consent_history(workspace_id=ws, subject=subject),
-        "can_record": member.can(Perm.MANAGE_CUSTOMERS),
+        "can_record": member.can(Perm.MANAGE_CUSTOMERS), "guardian_form": GuardianForm(),
+        "can_guardian": member.can(Perm.MANAGE_PRIVACY),
     }, status=400 if form.errors else 200)
+
+
+@require_POST
+@member_required(Perm.MANAGE_PRIVACY)
+def guardian_consent(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
+    """Record verifiable guardian consent for a child (name and contact stored encrypted)."""
+    member = member_of(request)
+    ws = member.workspace.id
+    try:
+        customer = customer_selectors.customer_get(workspace_id=ws, customer_id=customer_id)
+    except NotFound:
+        raise Http404("There is no such customer in this workspace.") from None
+    form = GuardianForm(request.POST)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        messages.error(request, f"{form.fields[field].label}: {errors[0]}")
+    else:
+        try:
+            children.guardian_consent_record(
+                workspace_id=ws, subject=Subject("customer", str(customer.id)),
+                actor=member.actor, **{**form.cleaned_data,
+                                       "verified_at": _utc(form, "verified_at")})
+        except StoresyncError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Guardian consent recorded.")
+    return redirect("web:customer_consent", customer_id=customer.id)
