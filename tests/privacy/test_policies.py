@@ -75,3 +75,27 @@ def test_bad_input(ws):
     _publish(ws, "v1")
     with pytest.raises(Conflict):
         _publish(ws, "v1")
+
+
+def test_notices_are_sent_in_batches(ws, workspace, monkeypatch,
+                                     django_capture_on_commit_callbacks):
+    from storesync.privacy import tasks
+
+    v1 = _publish(ws, "v1", effective_at=timezone.now() - timedelta(days=30))
+    for index in range(3):
+        buyer = make_customer(ws, email=f"buyer{index}@example.com")
+        policies.policy_accept(workspace_id=ws, policy_id=v1.id, source="checkout",
+                               actor=ACTOR, subject=Subject("customer", str(buyer.id)))
+    monkeypatch.setattr(tasks, "MAIL_BATCH", 2)
+    connections = []
+    real = tasks.get_connection
+
+    def counting(*args, **kwargs):
+        connections.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tasks, "get_connection", counting)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish(ws, "v2")
+    assert len(mail.outbox) == 4 and len(connections) == 2  # owner + 3 buyers, 2 per batch
