@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "storesync.web.context.workspace",
+                "storesync.web.context.policy_notice",
             ],
         },
     }

@@ -46,6 +46,17 @@ SAMPLE_BODIES = {
     ("delete", "/api/v1/products/{product_id}/images/{image_id}"): None,
     ("patch", "/api/v1/inventory/locations/{location_id}"): {"name": "Mallory"},
     ("patch", "/api/v1/inventory/levels/{level_id}"): {"low_stock_threshold": 1},
+    ("put", "/api/v1/privacy/subjects/{subject_type}/{subject_id}/age"): {"under_age": True},
+    ("post", "/api/v1/privacy/subjects/{subject_type}/{subject_id}/guardian-consent"): {
+        "guardian_name": "Mallory", "guardian_contact": "m@example.com",
+        "method": "signed_form", "verified_at": "2026-01-01T00:00:00Z"},
+    ("post", "/api/v1/privacy/policies/{policy_id}/acceptances"): {
+        "subject_type": "visitor", "subject_id": "visitor-mallory"},
+    ("patch", "/api/v1/privacy/processors/{processor_id}"): {"name": "Mallory"},
+    ("post", "/api/v1/privacy/processors/{processor_id}/payload"): {
+        "record_type": "customer", "record_id": "00000000-0000-0000-0000-000000000000"},
+    ("put", "/api/v1/privacy/breaches/{breach_id}/notices/{kind}"): {"text": "Mallory"},
+    ("post", "/api/v1/privacy/breaches/{breach_id}/notices/{kind}/sent"): {},
 }
 MULTIPART = {("post", "/api/v1/products/{product_id}/images")}
 
@@ -97,6 +108,14 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other
         headers=other_api.headers).json()
     level = other_api.get(
         f"/api/v1/inventory/levels?variant_id={product['variants'][0]['id']}").json()[0]
+    policy = other_api.post("/api/v1/privacy/policies", {
+        "version": "v1", "body": "Text", "summary": "First",
+        "effective_at": "2026-01-01T00:00:00Z"}).json()
+    processor = other_api.get("/api/v1/privacy/processors").json()[0]
+    breach = other_api.post("/api/v1/privacy/breaches", {
+        "title": "Theirs", "description": "Theirs", "categories": ["user.name"],
+        "window_start": "2026-01-01T00:00:00Z", "window_end": "2026-01-02T00:00:00Z",
+        "discovered_at": "2026-01-03T00:00:00Z", "contact": "dpo@globex.example"}).json()
     ids = {
         "collection_id": collection["id"],
         "image_id": image["id"],
@@ -111,6 +130,12 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other
         "connection_id": str(connection.id),
         "listing_id": str(listing.id),
         "job_id": job["id"],
+        "subject_type": "customer",
+        "subject_id": theirs["id"],
+        "policy_id": policy["id"],
+        "processor_id": processor["id"],
+        "breach_id": breach["id"],
+        "kind": "authority",
     }
     checked = 0
     for path, method in _operations():

@@ -11,14 +11,14 @@ from ninja import Field, Query, Router, Schema, Status
 
 from storesync.api.auth import Principal, require
 from storesync.api.errors import json_error
-from storesync.api.orders import OrderPage
-from storesync.api.orders import order_views
+from storesync.api.orders import OrderPage, order_views
 from storesync.api.schemas import Strict
 from storesync.core.errors import ValidationError
 from storesync.core.permissions import Perm
 from storesync.customers import selectors, services
 from storesync.customers.models import Customer
 from storesync.orders import selectors as order_selectors
+from storesync.privacy import consent
 from storesync.security.access import Purpose
 
 router = Router(tags=["customers"])
@@ -250,10 +250,10 @@ def set_marketing_consent(
 ) -> dict[str, Any]:
     who = require(request, Perm.MANAGE_CUSTOMERS)
     customer = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer_id)
-    services.customer_set_marketing_consent(
+    # Through the privacy engine: the consent ledger records the decision too.
+    consent.marketing_consent_set(
         workspace_id=who.workspace_id, customer_id=customer.id, channel=payload.channel,
-        consent=payload.as_input(),
-        actor=who.actor,
+        consent=payload.as_input(), actor=who.actor,
     )
     fresh = selectors.customer_get(workspace_id=who.workspace_id, customer_id=customer.id)
     response["ETag"] = etag(fresh)

@@ -19,6 +19,7 @@ from storesync.api import (
     jobs,
     order_operations,
     orders,
+    privacy,
     workspace,
 )
 from storesync.api.auth import TokenAuth
@@ -49,3 +50,4 @@ api.add_router("/connections", channels.router)
 api.add_router("/imports", bulk.imports)
 api.add_router("/exports", bulk.exports)
 api.add_router("/jobs", jobs.router)
+api.add_router("/privacy", privacy.router)

@@ -51,6 +51,20 @@ class Action(StrEnum):
     MFA_ENROLLED = "mfa.enrolled"
     LOGIN_SUCCEEDED = "login.succeeded"
     LOGIN_FAILED = "login.failed"
+    # privacy engine: consent, policies, children, processors, breaches
+    CONSENT_RECORDED = "consent.recorded"
+    PRIVACY_SETTINGS_CHANGED = "privacy.settings_changed"
+    SUBJECT_AGE_RECORDED = "privacy.subject_age_recorded"
+    GUARDIAN_CONSENT_RECORDED = "privacy.guardian_consent_recorded"
+    POLICY_PUBLISHED = "policy.published"
+    POLICY_ACCEPTED = "policy.accepted"
+    POLICY_NOTICES_SENT = "policy.notices_sent"
+    PROCESSOR_CREATED = "processor.created"
+    PROCESSOR_UPDATED = "processor.updated"
+    PROCESSOR_SHARED = "processor.shared"
+    BREACH_RECORDED = "breach.recorded"
+    BREACH_NOTICE_EDITED = "breach.notice_edited"
+    BREACH_NOTICE_SENT = "breach.notice_sent"
 
 
 @dataclass(frozen=True)
