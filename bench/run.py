@@ -1,6 +1,7 @@
 """Run the benchmarks and write their figures into docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py [--customers N] [--databases sqlite,postgres] [--quick]
+    .venv/bin/python bench/run.py [--only encryption,...] [--customers N]
+                                  [--databases sqlite,postgres] [--quick]
 
 Each database runs in its own subprocess with a fresh database, data directory and master
 key. Sections of docs/benchmarks.md are replaced between their markers, so benchmarks added
@@ -25,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 PG_ADMIN = os.environ.get("STORESYNC_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# Several people (or worktrees) may benchmark on one server: name your own database.
+PG_DATABASE = os.environ.get("STORESYNC_BENCH_PG_DB", "storesync_bench")
 HEADER = """# Benchmarks
 
 Run them with `make bench` (or `.venv/bin/python bench/run.py --quick` for a short run). The
@@ -54,7 +57,7 @@ def _fresh_pg(name: str) -> str | None:
 def run_one(script: str, database: str, extra: list[str]) -> dict:
     with tempfile.TemporaryDirectory(prefix="storesync-bench-") as tmp:
         url = (f"sqlite:///{tmp}/bench.db" if database == "sqlite"
-               else _fresh_pg("storesync_bench"))
+               else _fresh_pg(PG_DATABASE))
         if url is None:
             return {"database": database, "skipped": "PostgreSQL is not reachable"}
         env = {**os.environ, "STORESYNC_DATA_DIR": tmp, "STORESYNC_DATABASE_URL": url,
