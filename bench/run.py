@@ -1,7 +1,8 @@
 """Run the benchmarks and write their figures into docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py [--only encryption,...] [--customers N]
-                                  [--databases sqlite,postgres] [--quick]
+    .venv/bin/python bench/run.py [--only encryption,orders,orderlist] [--customers N]
+                                  [--orders N] [--list-orders N] [--databases sqlite,postgres]
+                                  [--quick]
 
 Each database runs in its own subprocess with a fresh database, data directory and master
 key. Sections of docs/benchmarks.md are replaced between their markers, so benchmarks added
@@ -22,6 +23,8 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+
+from order_sections import orderlist_section, orders_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -54,10 +57,10 @@ def _fresh_pg(name: str) -> str | None:
     return f"{PG_ADMIN}/{name}"
 
 
-def run_one(script: str, database: str, extra: list[str]) -> dict:
+def run_one(script: str, database: str, extra: list[str], pg_name: str = PG_DATABASE) -> dict:
     with tempfile.TemporaryDirectory(prefix="storesync-bench-") as tmp:
         url = (f"sqlite:///{tmp}/bench.db" if database == "sqlite"
-               else _fresh_pg(PG_DATABASE))
+               else _fresh_pg(pg_name))
         if url is None:
             return {"database": database, "skipped": "PostgreSQL is not reachable"}
         env = {**os.environ, "STORESYNC_DATA_DIR": tmp, "STORESYNC_DATABASE_URL": url,
@@ -136,13 +139,7 @@ def write_section(name: str, body: str) -> None:
     DOC.write_text(text)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--databases", default="sqlite,postgres")
-    parser.add_argument("--quick", action="store_true", help="10,000 customers, 1 repetition")
-    args = parser.parse_args()
+def run_encryption(args: argparse.Namespace) -> None:
     customers, repeat = (10_000, 1) if args.quick else (args.customers, args.repeat)
     results: list[dict] = []
     for database in args.databases.split(","):
@@ -155,6 +152,56 @@ def main() -> None:
             result["measured"] = machine()
             results = remember("encryption", result)
     write_section("encryption", encryption_section(results))
+
+
+def run_orders(args: argparse.Namespace) -> None:
+    orders, repeat = (300, 1) if args.quick else (args.orders, args.repeat)
+    results: list[dict] = []
+    for database in args.databases.split(","):
+        print(f"order creation benchmark on {database}: {orders:,} orders x {repeat}", flush=True)
+        result = run_one("orders.py", database, ["--orders", str(orders), "--repeat", str(repeat)],
+                         pg_name=f"{PG_DATABASE}_orders")
+        print(json.dumps(result), flush=True)
+        if "skipped" not in result:
+            result["measured"] = machine()
+            results = remember("orders", result)
+    write_section("orders", orders_section(results))
+
+
+def run_orderlist(args: argparse.Namespace) -> None:
+    orders = 50_000 if args.quick else args.list_orders
+    print(f"order list benchmark on postgres: {orders:,} orders", flush=True)
+    result = run_one("orderlist.py", "postgres",
+                     ["--orders", str(orders), "--requests", str(args.requests)],
+                     pg_name=f"{PG_DATABASE}_orderlist")
+    print(json.dumps(result), flush=True)
+    if "skipped" not in result:
+        result["measured"] = machine()
+        write_section("orderlist", orderlist_section(remember("orderlist", result)))
+
+
+BENCHMARKS = {"encryption": run_encryption, "orders": run_orders, "orderlist": run_orderlist}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help=f"comma-separated, of: {', '.join(BENCHMARKS)}")
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--orders", type=int, default=2000, help="order creation benchmark")
+    parser.add_argument("--list-orders", type=int, default=1_000_000,
+                        help="orders in the database for the order list benchmark")
+    parser.add_argument("--requests", type=int, default=200, help="per order list scenario")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--quick", action="store_true",
+                        help="10,000 customers, 300 orders, 50,000 listed orders, 1 repetition")
+    args = parser.parse_args()
+    unknown = set(args.only.split(",")) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmark {sorted(unknown)[0]!r}")
+    for name in args.only.split(","):
+        BENCHMARKS[name](args)
     print(f"wrote {DOC.relative_to(ROOT)}")
 
 

@@ -1,0 +1,55 @@
+"""docs/benchmarks.md sections for the order benchmarks (``bench/orders.py``,
+``bench/orderlist.py``); kept apart from ``run.py`` so each benchmark owns its table."""
+
+from __future__ import annotations
+
+
+def _measured(results: list[dict]) -> list[str]:
+    return ["", *sorted({f"Measured {r['measured']}." for r in results if "measured" in r}), ""]
+
+
+def orders_section(results: list[dict]) -> str:
+    lines = [
+        "## Order creation throughput",
+        "",
+        "Orders of three lines created one by one through `orders.services.order_create` "
+        "(one transaction each: order number, prices, GST split, buyer email and address "
+        "encrypted, three stock reservations with their ledger rows and a payment), against "
+        "the floor: the same rows written to the same tables with `bulk_create` in one "
+        "transaction, without services, validation or locking (`bench/orders.py`). Best of "
+        "the repetitions. Goal: services within 4x of the floor.",
+        "",
+        "| database | orders | services | floor (bulk insert) | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        if "skipped" in r:
+            lines.append(f"| {r['database']} | skipped: {r['skipped']} | | | |")
+            continue
+        lines.append(f"| {r['database']} | {r['orders']:,} | {r['service_orders_per_s']:,.0f}/s "
+                     f"| {r['floor_orders_per_s']:,.0f}/s | **{r['ratio']:.1f}x** |")
+    return "\n".join(lines + _measured(results))
+
+
+def orderlist_section(results: list[dict]) -> str:
+    lines = [
+        "## Order list API latency",
+        "",
+        "`GET /api/v1/orders` (50 per page) through Django's test client (all middleware, "
+        "bearer-token auth, JSON), with a million orders of three lines in one workspace "
+        "(`bench/orderlist.py`). **Bench-only loading:** the rows are written with "
+        "`generate_series`, bypassing the services; the newest orders carry real encrypted "
+        "buyer data, so the owner's requests decrypt and audit every page as in production, "
+        "while the viewer role sees no personal data. Goal: p99 under 50 ms.",
+        "",
+        "| database | orders | request (role) | p50 | p99 |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        if "skipped" in r:
+            lines.append(f"| {r['database']} | skipped: {r['skipped']} | | | |")
+            continue
+        for name, figures in r["latency_ms"].items():
+            lines.append(f"| {r['database']} | {r['orders']:,} | {name} | "
+                         f"{figures['p50']:.1f} ms | {figures['p99']:.1f} ms |")
+    return "\n".join(lines + _measured(results))
