@@ -107,8 +107,7 @@ def test_levels_are_never_negative_and_equal_the_ledger(demo):
         sold.aggregate(s=Sum("quantity"))["s"]
 
 
-def test_demo_is_audited_and_refuses_bad_counts(demo, capsys):
-    workspace, _ = demo
+def test_demo_is_audited_and_refuses_bad_counts(demo):
     assert all(report.ok for report in audit.verify())
     assert Workspace.objects.filter(slug="demo").count() == 1
     with pytest.raises(CommandError, match="variants"):
