@@ -75,9 +75,11 @@ def run_one(script: str, database: str, extra: list[str], pg_name: str = PG_DATA
 
 
 def machine() -> str:
-    return (f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-            f"PostgreSQL {_pg_version() or 'n/a'}")
+    # The load average says how much of the machine others were using: on a shared machine,
+    # wall-time figures are only comparable at similar loads.
+    return (f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores (load average "
+            f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, SQLite "
+            f"{sqlite3.sqlite_version}, PostgreSQL {_pg_version() or 'n/a'}")
 
 
 def encryption_section(results: list[dict]) -> str:
