@@ -110,6 +110,9 @@ def test_levels_are_never_negative_and_equal_the_ledger(demo):
 def test_demo_is_audited_and_refuses_bad_counts(demo):
     assert all(report.ok for report in audit.verify())
     assert Workspace.objects.filter(slug="demo").count() == 1
-    with pytest.raises(CommandError, match="variants"):
-        call_command("demo", "--workspace", "other", "--products", "5", "--variants", "40")
+    for products, variants in (("5", "40"), ("8", "40"), ("8", "7")):
+        # 8 products can have 37 variants at most: the ghee has only two sizes.
+        with pytest.raises(CommandError, match="variants"):
+            call_command("demo", "--workspace", "other", "--products", products,
+                         "--variants", variants)
     assert not Workspace.objects.filter(slug="other").exists()

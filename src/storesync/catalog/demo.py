@@ -140,6 +140,11 @@ def _product_input(rng: random.Random, index: int, kind: Kind, count: int) -> Pr
     )
 
 
+def max_variants(products: int) -> int:
+    """The most variants ``products`` demo products can have (each kind has so many options)."""
+    return sum(min(6, _combinations(KINDS[index % len(KINDS)])) for index in range(products))
+
+
 def generate_catalog(*, workspace_id: uuid.UUID, products: int, variants: int, seed: int,
                      progress: Callable[[int], object] | None = None) -> list[DemoVariant]:
     """Create ``products`` active products with ``variants`` variants in all."""

@@ -61,8 +61,10 @@ class Command(BaseCommand):
         for name in ("products", "customers", "orders", "days"):
             if options[name] < (1 if name in ("products", "days") else 0):
                 raise CommandError(f"--{name} is too small")
-        if not options["products"] <= options["variants"] <= 6 * options["products"]:
-            raise CommandError("--variants is between --products and six times --products")
+        most = catalog_demo.max_variants(options["products"])
+        if not options["products"] <= options["variants"] <= most:
+            raise CommandError(f"--variants is between {options['products']} (one per "
+                               f"product) and {most} for {options['products']} products")
         created = call(
             lambda: workspace_create(
                 slug=slug,
