@@ -16,18 +16,23 @@ def orders_section(results: list[dict]) -> str:
         "(one transaction each: order number, prices, GST split, buyer email and address "
         "encrypted, three stock reservations with their ledger rows and a payment), against "
         "the floor: the same rows written to the same tables with `bulk_create` in one "
-        "transaction, without services, validation or locking (`bench/orders.py`). Best of "
-        "the repetitions. Goal: services within 4x of the floor.",
+        "transaction, without services, validation, locking or level updates "
+        "(`bench/orders.py`). Best of "
+        "the repetitions. Goal: services within 4x of the floor. *CPU* is the benchmark "
+        "process's CPU per order (the database server's is not in it).",
         "",
-        "| database | orders | services | floor (bulk insert) | ratio |",
-        "|---|---|---|---|---|",
+        "| database | orders | services | floor (bulk insert) | ratio | CPU per order, services "
+        "/ floor | CPU ratio |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         if "skipped" in r:
-            lines.append(f"| {r['database']} | skipped: {r['skipped']} | | | |")
+            lines.append(f"| {r['database']} | skipped: {r['skipped']} | | | | | |")
             continue
+        cpu = (f"{r['service_cpu_ms_per_order']:.1f} / {r['floor_cpu_ms_per_order']:.2f} ms | "
+               f"{r['cpu_ratio']:.1f}x" if "cpu_ratio" in r else "n/a | n/a")
         lines.append(f"| {r['database']} | {r['orders']:,} | {r['service_orders_per_s']:,.0f}/s "
-                     f"| {r['floor_orders_per_s']:,.0f}/s | **{r['ratio']:.1f}x** |")
+                     f"| {r['floor_orders_per_s']:,.0f}/s | **{r['ratio']:.1f}x** | {cpu} |")
     return "\n".join(lines + _measured(results))
 
 
