@@ -1,7 +1,9 @@
 """Run the benchmarks and write their figures into docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py [--customers N] [--databases sqlite,postgres] [--quick]
-                                  [--only encryption,collections,csv] [--variants N]
+    .venv/bin/python bench/run.py [--only encryption,orders,orderlist,collections,csv]
+                                  [--customers N] [--variants N]
+                                  [--orders N] [--list-orders N] [--databases sqlite,postgres]
+                                  [--quick]
 
 Each database runs in its own subprocess with a fresh database, data directory and master
 key. Sections of docs/benchmarks.md are replaced between their markers, so benchmarks added
@@ -23,9 +25,16 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from catalog_sections import collections_section, csv_section
+from order_sections import orderlist_section, orders_section
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 PG_ADMIN = os.environ.get("STORESYNC_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# Several people (or worktrees) may benchmark on one server: name your own database.
+# Another name, so that two benchmark runs do not collide (either variable is honoured).
+PG_DATABASE = os.environ.get("STORESYNC_BENCH_PG_DB",
+                             os.environ.get("STORESYNC_BENCH_DB", "storesync_bench"))
 HEADER = """# Benchmarks
 
 Run them with `make bench` (or `.venv/bin/python bench/run.py --quick` for a short run). The
@@ -52,11 +61,10 @@ def _fresh_pg(name: str) -> str | None:
     return f"{PG_ADMIN}/{name}"
 
 
-def run_one(script: str, database: str, extra: list[str]) -> dict:
+def run_one(script: str, database: str, extra: list[str], pg_name: str = PG_DATABASE) -> dict:
     with tempfile.TemporaryDirectory(prefix="storesync-bench-") as tmp:
-        # STORESYNC_BENCH_DB: another name, so that two benchmark runs do not collide.
         url = (f"sqlite:///{tmp}/bench.db" if database == "sqlite"
-               else _fresh_pg(os.environ.get("STORESYNC_BENCH_DB", "storesync_bench")))
+               else _fresh_pg(pg_name))
         if url is None:
             return {"database": database, "skipped": "PostgreSQL is not reachable"}
         env = {**os.environ, "STORESYNC_DATA_DIR": tmp, "STORESYNC_DATABASE_URL": url,
@@ -71,9 +79,11 @@ def run_one(script: str, database: str, extra: list[str]) -> dict:
 
 
 def machine() -> str:
-    return (f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-            f"PostgreSQL {_pg_version() or 'n/a'}")
+    # The load average says how much of the machine others were using: on a shared machine,
+    # wall-time figures are only comparable at similar loads.
+    return (f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores (load average "
+            f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, SQLite "
+            f"{sqlite3.sqlite_version}, PostgreSQL {_pg_version() or 'n/a'}")
 
 
 def encryption_section(results: list[dict]) -> str:
@@ -85,26 +95,34 @@ def encryption_section(results: list[dict]) -> str:
         "the same columns and indexes, through the same validation and bulk-insert path "
         "(`bench/encryption.py`). *Read, decrypt* decrypts every field; *read, audited* also "
         "appends one `personal_data.read` audit event per customer, as every real read does. "
-        "Median of the repetitions. Goal: encrypted at most 1.3x plain.",
+        "Median of the repetitions. Goal: encrypted at most 1.3x plain. *CPU* ratios divide the "
+        "benchmark process's CPU seconds (without the database server's), which a busy shared "
+        "machine distorts less than wall time.",
         "",
-        "| database | customers | create plain | create encrypted | ratio | read plain | "
-        "read, decrypt | ratio | read, audited | ratio | lookup p50 plain / encrypted | "
-        "peak MiB per 5,000-row batch plain / encrypted |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| database | customers | create plain | create encrypted | ratio | CPU ratio | "
+        "read plain | read, decrypt | ratio | CPU ratio | read, audited | ratio | "
+        "lookup p50 plain / encrypted | peak MiB per 5,000-row batch plain / encrypted |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         if "skipped" in r:
-            lines.append(f"| {r['database']} | skipped: {r['skipped']} |" + " |" * 10)
+            lines.append(f"| {r['database']} | skipped: {r['skipped']} |" + " |" * 12)
             continue
         s, n = r["seconds"], r["customers"]
+        cpu = r.get("cpu_seconds")
+
+        def cpu_ratio(a: str, b: str, cpu: dict | None = cpu) -> str:
+            return f"{cpu[a] / cpu[b]:.2f}x" if cpu else "n/a"
 
         def rate(key: str, s: dict = s, n: int = n) -> str:
             return f"{n / s[key]:,.0f}/s"
 
         lines.append(
             f"| {r['database']} | {n:,} | {rate('create_plain')} | {rate('create_encrypted')} "
-            f"| **{s['create_encrypted'] / s['create_plain']:.2f}x** | {rate('read_plain')} | "
+            f"| **{s['create_encrypted'] / s['create_plain']:.2f}x** | "
+            f"{cpu_ratio('create_encrypted', 'create_plain')} | {rate('read_plain')} | "
             f"{rate('read_decrypt')} | **{s['read_decrypt'] / s['read_plain']:.2f}x** | "
+            f"{cpu_ratio('read_decrypt', 'read_plain')} | "
             f"{rate('read_audited')} | {s['read_audited'] / s['read_plain']:.2f}x | "
             f"{r['lookup_p50_ms']['plain']:.2f} / {r['lookup_p50_ms']['encrypted']:.2f} ms | "
             f"{r['peak_mib_per_batch']['plain']:.0f} / {r['peak_mib_per_batch']['encrypted']:.0f}"
@@ -135,30 +153,10 @@ def write_section(name: str, body: str) -> None:
     DOC.write_text(text)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--variants", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--databases", default="sqlite,postgres")
-    parser.add_argument("--quick", action="store_true", help="10,000 customers, 1 repetition")
-    parser.add_argument("--only", default="encryption,collections,csv",
-                        help="which benchmarks to run (comma-separated)")
-    args = parser.parse_args()
+def run_encryption(args: argparse.Namespace) -> None:
     customers, repeat = (10_000, 1) if args.quick else (args.customers, args.repeat)
-    only = set(args.only.split(","))
-    if "encryption" in only:
-        run_encryption(args.databases.split(","), customers, repeat)
-    if "collections" in only:
-        run_collections(args.databases.split(","), 5_000 if args.quick else 20_000)
-    if "csv" in only:
-        run_csv(args.databases.split(","), 10_000 if args.quick else args.variants)
-    print(f"wrote {DOC.relative_to(ROOT)}")
-
-
-def run_encryption(databases: list[str], customers: int, repeat: int) -> None:
     results: list[dict] = []
-    for database in databases:
+    for database in args.databases.split(","):
         print(f"encryption benchmark on {database}: {customers:,} customers x {repeat}",
               flush=True)
         result = run_one("encryption.py", database,
@@ -170,11 +168,39 @@ def run_encryption(databases: list[str], customers: int, repeat: int) -> None:
     write_section("encryption", encryption_section(results))
 
 
-def run_collections(databases: list[str], products: int) -> None:
+def run_orders(args: argparse.Namespace) -> None:
+    orders, repeat = (300, 1) if args.quick else (args.orders, args.repeat)
     results: list[dict] = []
-    for database in databases:
+    for database in args.databases.split(","):
+        print(f"order creation benchmark on {database}: {orders:,} orders x {repeat}", flush=True)
+        result = run_one("orders.py", database, ["--orders", str(orders), "--repeat", str(repeat)],
+                         pg_name=f"{PG_DATABASE}_orders")
+        print(json.dumps(result), flush=True)
+        if "skipped" not in result:
+            result["measured"] = machine()
+            results = remember("orders", result)
+    write_section("orders", orders_section(results))
+
+
+def run_orderlist(args: argparse.Namespace) -> None:
+    orders = 50_000 if args.quick else args.list_orders
+    print(f"order list benchmark on postgres: {orders:,} orders", flush=True)
+    result = run_one("orderlist.py", "postgres",
+                     ["--orders", str(orders), "--requests", str(args.requests)],
+                     pg_name=f"{PG_DATABASE}_orderlist")
+    print(json.dumps(result), flush=True)
+    if "skipped" not in result:
+        result["measured"] = machine()
+        write_section("orderlist", orderlist_section(remember("orderlist", result)))
+
+
+def run_collections(args: argparse.Namespace) -> None:
+    products = 5_000 if args.quick else 20_000
+    results: list[dict] = []
+    for database in args.databases.split(","):
         print(f"smart-collection benchmark on {database}: {products:,} products", flush=True)
-        result = run_one("smart_collections.py", database, ["--products", str(products)])
+        result = run_one("smart_collections.py", database, ["--products", str(products)],
+                         pg_name=f"{PG_DATABASE}_collections")
         print(json.dumps(result), flush=True)
         if "skipped" not in result:
             result["measured"] = machine()
@@ -182,79 +208,45 @@ def run_collections(databases: list[str], products: int) -> None:
     write_section("collections", collections_section(results))
 
 
-def collections_section(results: list[dict]) -> str:
-    lines = [
-        "## Smart-collection membership",
-        "",
-        "A smart collection with three rules (tag equals, vendor equals, variant price less "
-        "than; all must match) over products with two variants each, evaluated by the database "
-        "from the rules (`bench/smart_collections.py`): the member count, the first page of "
-        "`GET /products?collection=` (50, newest first, with variants and images), and the "
-        "first page in the collection's price order. Median of the repetitions, after ANALYZE.",
-        "",
-        "| database | products | members | count | first page, newest | first page, by price |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        ms = r["ms"]
-        lines.append(f"| {r['database']} | {r['products']:,} | {r['members']:,} | "
-                     f"{ms['count']:.1f} ms | {ms['page_newest']:.1f} ms | "
-                     f"{ms['page_price_asc']:.1f} ms |")
-    measured = results[-1]["measured"] if results else ""
-    return "\n".join([*lines, "", f"Measured {measured}.", ""])
-
-
-def csv_section(results: list[dict]) -> str:
-    lines = [
-        "## CSV import and export",
-        "",
-        "A generated product CSV (Faker, seeded: N variants = N/4 products in four sizes, "
-        "Shopify-like columns) and a stock CSV (every variant at one location) imported with "
-        "`storesync import products|inventory`, then exported with `storesync export "
-        "products|inventory --output FILE` (`bench/csv_import.py`). Each command runs as its "
-        "own process, as a user runs it; *rows/s* is over its whole wall time (Python and "
-        "Django start-up included; *baseline* is a bare `storesync workspace list`). *Peak "
-        "RSS* is the command's peak resident memory (`ru_maxrss` from `os.wait4` on that "
-        "process alone, spawned by a small launcher so it does not inherit a larger parent's "
-        "peak). Import validates every row, then writes in 1,000-row transactions; stock "
-        "changes go through the movement ledger. Goal: import peak memory under 300 MB. Other "
-        "work shared the 2 cores while measuring: the start-up baseline shows how busy they "
-        "were, so compare peak memory (stable) more than rates (noisy).",
-        "",
-        "| database | variants | baseline start-up | import products | import stock | "
-        "export products | export stock |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        if "skipped" in r:
-            lines.append(f"| {r['database']} | skipped: {r['skipped']} |" + " |" * 5)
-            continue
-        f = r["results"]
-
-        def cell(key: str, f: dict = f) -> str:
-            return (f"{f[key]['rows_per_s']:,.0f} rows/s ({f[key]['seconds']:.0f} s), "
-                    f"peak {f[key]['peak_rss_mib']:.0f} MiB")
-
-        lines.append(
-            f"| {r['database']} | {r['variants']:,} ({r['products_csv_mib']:.1f} MiB CSV) | "
-            f"{f['baseline']['seconds']:.1f} s, {f['baseline']['peak_rss_mib']:.0f} MiB | "
-            f"{cell('import_products')} | {cell('import_inventory')} | "
-            f"{cell('export_products')} | {cell('export_inventory')} |")
-    lines += ["", *sorted({f"Measured {r['measured']}." for r in results if "measured" in r}),
-              ""]
-    return "\n".join(lines)
-
-
-def run_csv(databases: list[str], variants: int) -> None:
+def run_csv(args: argparse.Namespace) -> None:
+    variants = 10_000 if args.quick else args.variants
     results: list[dict] = []
-    for database in databases:
+    for database in args.databases.split(","):
         print(f"CSV benchmark on {database}: {variants:,} variants", flush=True)
-        result = run_one("csv_import.py", database, ["--variants", str(variants)])
+        result = run_one("csv_import.py", database, ["--variants", str(variants)],
+                         pg_name=f"{PG_DATABASE}_csv")
         print(json.dumps(result), flush=True)
         if "skipped" not in result:
             result["measured"] = machine()
             results = remember("csv", result)
     write_section("csv", csv_section(results))
+
+
+BENCHMARKS = {"encryption": run_encryption, "orders": run_orders, "orderlist": run_orderlist,
+              "collections": run_collections, "csv": run_csv}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help=f"comma-separated, of: {', '.join(BENCHMARKS)}")
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--orders", type=int, default=2000, help="order creation benchmark")
+    parser.add_argument("--variants", type=int, default=100_000, help="CSV benchmark")
+    parser.add_argument("--list-orders", type=int, default=1_000_000,
+                        help="orders in the database for the order list benchmark")
+    parser.add_argument("--requests", type=int, default=200, help="per order list scenario")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--quick", action="store_true",
+                        help="10,000 customers, 300 orders, 50,000 listed orders, 1 repetition")
+    args = parser.parse_args()
+    unknown = set(args.only.split(",")) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmark {sorted(unknown)[0]!r}")
+    for name in args.only.split(","):
+        BENCHMARKS[name](args)
+    print(f"wrote {DOC.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -71,7 +71,8 @@ def test_member_invite_prints_the_link(workspace, capsys):
 
 
 def test_demo_creates_a_believable_workspace(db, capsys):
-    lines = _run("demo", "--customers", "25", "--seed", "1", capsys=capsys)
+    lines = _run("demo", "--customers", "25", "--products", "4", "--variants", "8", "--orders",
+                 "10", "--seed", "1", "--no-progress", capsys=capsys)
     ws = Workspace.objects.get(slug="demo")
     with workspace_scope(ws.id):
         assert Customer.objects.count() == 25

@@ -135,3 +135,32 @@ def test_a_copied_row_gets_its_own_binding(workspace):
     loaded = customer_get(workspace_id=ws, customer_id=created.pk)
     with personal_data_access(actor=ACTOR, workspace_id=ws, purpose="customer_support"):
         assert loaded.first_name == "Copy"
+
+
+def test_bulk_created_rows_take_the_array_insert_and_read_back(workspace):
+    """Encrypted columns must not opt out of PostgreSQL's one-array-per-column bulk insert
+    (ADR 0014), and what bulk_create wrote must decrypt and be found by blind index."""
+    from django.test.utils import CaptureQueriesContext
+
+    from storesync.customers.services import AddressInput, customers_bulk_create
+
+    ws = workspace.workspace.id
+    rows = [CustomerInput(first_name=f"Ravi {i}", email=f"ravi{i}@example.com",
+                          phone=f"+9198765432{i:02d}",
+                          address=AddressInput(line1=f"{i} MG Road", city="Pune",
+                                               postcode="411001", province_code="MH"))
+            for i in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        assert customers_bulk_create(workspace_id=ws, rows=rows, actor=ACTOR) == 5
+    inserts = [q["sql"] for q in queries.captured_queries
+               if q["sql"].startswith('INSERT INTO "customers_')]
+    assert len(inserts) == 2  # one statement per table for the whole batch
+    if connection.vendor == "postgresql":
+        assert all("UNNEST" in sql for sql in inserts)
+    found = customer_find(workspace_id=ws, email="RAVI3@example.com")
+    assert len(found) == 1
+    with workspace_scope(ws), personal_data_access(actor=ACTOR, workspace_id=ws,
+                                                   purpose="customer_support"):
+        loaded = Customer.objects.prefetch_related("addresses").get(id=found[0].id)
+        assert (loaded.first_name, loaded.phone) == ("Ravi 3", "+919876543203")
+        assert loaded.addresses.get().line1 == "3 MG Road"

@@ -94,15 +94,22 @@ def data_subject(instance: Any) -> tuple[str, str]:
     return cached
 
 
-def record_read(instance: Any, field_name: str) -> None:
+def record_read(instance: Any, field_name: str, label: str | None = None) -> None:
+    """Note that ``field_name`` of ``instance`` is being read, or raise outside a scope.
+
+    ``label`` is the ``model.field`` name the audit event lists (computed when not given).
+    Runs on every personal attribute read, so it stays a few lookups long."""
     scope = _current.get()
     if scope is None:
         raise PersonalDataAccessError(
             f"{instance._meta.label}.{field_name} is personal data: read it inside "
             "personal_data_access(actor=..., purpose=...)"
         )
-    if getattr(instance, "workspace_id", None) != scope.workspace_id:
+    workspace_id = getattr(instance, "workspace_id", None)
+    if workspace_id is not scope.workspace_id and workspace_id != scope.workspace_id:
         raise PersonalDataAccessError("personal data of another workspace")
-    scope.reads.setdefault(data_subject(instance), set()).add(
-        f"{instance._meta.model_name}.{field_name}"
-    )
+    subject = data_subject(instance)
+    fields = scope.reads.get(subject)
+    if fields is None:
+        fields = scope.reads[subject] = set()
+    fields.add(label or f"{instance._meta.model_name}.{field_name}")

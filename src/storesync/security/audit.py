@@ -152,8 +152,10 @@ def record_many(entries: Iterable[Entry]) -> list[AuditEvent]:
     created: list[AuditEvent] = []
     with transaction.atomic():
         for chain, items in sorted(by_chain.items()):  # fixed order: no deadlock between chains
-            AuditChainHead.objects.get_or_create(chain=chain)
-            head = AuditChainHead.objects.select_for_update().get(chain=chain)
+            head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
+            if head is None:  # the chain's first event: create its head, then lock it
+                AuditChainHead.objects.get_or_create(chain=chain)
+                head = AuditChainHead.objects.select_for_update().get(chain=chain)
             now = timezone.now()
             rows = []
             for entry in items:

@@ -1,59 +1,70 @@
-"""``storesync demo``: a demo workspace with generated (Faker) data and a printed login."""
+"""``storesync demo``: a demo workspace filled like a believable Indian shop, with a printed
+login. Every row goes through the domain services, so stock, reservations, the ledger and the
+audit log agree as they would after real use."""
 
 from __future__ import annotations
 
 import secrets
+import sys
+import uuid
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from tqdm import tqdm
 
+from storesync.catalog import demo as catalog_demo
 from storesync.cli.common import call, keyring_ready
 from storesync.core.models import User, Workspace
 from storesync.core.services import workspace_create
 from storesync.customers import demo as customer_demo
+from storesync.inventory import demo as inventory_demo
+from storesync.orders import demo as order_demo
 from storesync.security.audit import Actor
 
 DEMO_OWNER = "owner@demo.example"
 
 
 class Command(BaseCommand):
-    help = "Create the demo workspace with generated data."
+    help = "Create the demo workspace: catalogue, stock in three locations, customers, orders."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--workspace", default="demo", metavar="SLUG")
-        parser.add_argument("--customers", type=int, default=200)
-        parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument("--products", type=int, default=200)
+        parser.add_argument("--variants", type=int, default=600)
+        parser.add_argument("--customers", type=int, default=2000)
+        parser.add_argument("--orders", type=int, default=10_000)
+        parser.add_argument("--days", type=int, default=90, help="orders span this many days")
+        parser.add_argument("--seed", type=int, default=None, help="same seed, same shop")
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when the workspace already exists"
         )
         parser.add_argument(
             "--reset-password", action="store_true", help="print a new password for the demo owner"
         )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args: Any, **options: Any) -> None:
         keyring_ready()
-        slug = options["workspace"]
-        existing = Workspace.objects.filter(slug=slug).first()
         if options["reset_password"]:
-            owner = User.objects.filter(email=DEMO_OWNER).first()
-            if owner is None:
-                self.stderr.write("no demo owner yet: run `storesync demo` first")
-                raise SystemExit(1)
-            password = secrets.token_urlsafe(12)
-            owner.set_password(password)
-            owner.save(update_fields=["password"])
-            self.stdout.write(f"new password for {DEMO_OWNER} (shown once):")
-            self.stdout.write(password)
+            self._reset_password()
             return
-        if existing is not None:
+        slug = options["workspace"]
+        if Workspace.objects.filter(slug=slug).exists():
             if options["if_empty"]:
                 self.stdout.write(
                     f"demo workspace {slug!r} already exists; sign in as {DEMO_OWNER} "
                     "(forgot the password? `storesync demo --reset-password`)"
                 )
                 return
-            self.stderr.write(f"workspace {slug!r} exists already")
-            raise SystemExit(1)
+            raise CommandError(f"workspace {slug!r} exists already")
+        for name in ("products", "customers", "orders", "days"):
+            if options[name] < (1 if name in ("products", "days") else 0):
+                raise CommandError(f"--{name} is too small")
+        most = catalog_demo.max_variants(options["products"])
+        if not options["products"] <= options["variants"] <= most:
+            raise CommandError(f"--variants is between {options['products']} (one per "
+                               f"product) and {most} for {options['products']} products")
         created = call(
             lambda: workspace_create(
                 slug=slug,
@@ -63,10 +74,8 @@ class Command(BaseCommand):
                 actor=Actor.system("demo"),
             )
         )
-        count = customer_demo.generate_customers(
-            workspace_id=created.workspace.id, count=options["customers"], seed=options["seed"]
-        )
-        self.stdout.write(f"demo workspace {slug!r}: {count} generated customers")
+        summary = self._fill(created.workspace.id, options)
+        self.stdout.write(f"demo workspace {slug!r}: {summary}")
         self.stdout.write(
             "sign in at http://127.0.0.1:8000/accounts/login/ as "
             f"{DEMO_OWNER}; you will be asked to enrol MFA (TOTP)"
@@ -74,3 +83,45 @@ class Command(BaseCommand):
         if created.password:
             self.stdout.write("one-time password (shown once):")
             self.stdout.write(created.password)
+
+    def _fill(self, workspace_id: uuid.UUID, options: dict[str, Any]) -> str:
+        seed = options["seed"] if options["seed"] is not None else secrets.randbelow(2**31)
+        total = options["products"] + options["variants"] + options["orders"]
+        bar = tqdm(total=total, file=sys.stderr, unit="step", dynamic_ncols=True,
+                   disable=options["no_progress"] or None)  # None: off when not a terminal
+        with bar:
+            bar.set_description("catalogue")
+            variants = call(lambda: catalog_demo.generate_catalog(
+                workspace_id=workspace_id, products=options["products"],
+                variants=options["variants"], seed=seed, progress=bar.update))
+            locations = call(lambda: inventory_demo.generate_locations(workspace_id=workspace_id))
+            bar.set_description("customers")
+            customers = call(lambda: customer_demo.generate_customers(
+                workspace_id=workspace_id, count=options["customers"], seed=seed))
+            plan = order_demo.plan_orders(
+                count=options["orders"], days=options["days"], customers=customers,
+                variants=variants, locations=locations, seed=seed, now=timezone.now())
+            bar.set_description("stock")
+            received = call(lambda: inventory_demo.generate_stock(
+                workspace_id=workspace_id, variant_ids=[v.id for v in variants],
+                locations=locations, demand=order_demo.demand(plan, variants), seed=seed,
+                progress=bar.update))
+            bar.set_description("orders")
+            stats = call(lambda: order_demo.place_orders(
+                workspace_id=workspace_id, plan=plan, seed=seed, progress=bar.update))
+        return (f"{options['products']} products, {len(variants)} variants, "
+                f"{len(locations)} locations ({received:,} units received), "
+                f"{len(customers)} customers, {stats.created} orders "
+                f"({stats.fulfilled} fulfilled, {stats.cancelled} cancelled"
+                + (f", {stats.skipped} not taken for lack of stock" if stats.skipped else "")
+                + f"); seed {seed}")
+
+    def _reset_password(self) -> None:
+        owner = User.objects.filter(email=DEMO_OWNER).first()
+        if owner is None:
+            raise CommandError("no demo owner yet: run `storesync demo` first")
+        password = secrets.token_urlsafe(12)
+        owner.set_password(password)
+        owner.save(update_fields=["password"])
+        self.stdout.write(f"new password for {DEMO_OWNER} (shown once):")
+        self.stdout.write(password)

@@ -6,6 +6,7 @@ Redis, run `storesync worker` processes separately (or pass --worker).
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import Any
 
@@ -48,6 +49,11 @@ class Command(BaseCommand):
         from django.core.wsgi import get_wsgi_application
 
         application = get_wsgi_application()
+        # Keep the start-up objects (modules, settings, URL and schema caches) out of the
+        # cyclic GC: a full collection walking them cost ~100 ms of a request's CPU, the p99 of
+        # /api/v1/orders (ADR 0014).
+        gc.collect()
+        gc.freeze()
         server = create_server(
             application,
             host=options["host"],
