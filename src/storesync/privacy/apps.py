@@ -5,3 +5,7 @@ class PrivacyConfig(AppConfig):
     name = "storesync.privacy"
     label = "privacy"
     verbose_name = "Privacy engine"
+
+    def ready(self) -> None:
+        # Registers the data-map system check and the built-in retention targets.
+        from storesync.privacy import datamap, retention, tasks  # noqa: F401

@@ -1,2 +1,14 @@
 """The privacy engine's records: data map, consent, data-subject requests, retention, policy
-versions, breaches and processors. (Filled in by the privacy-engine issue.)"""
+versions, breaches and processors. Each part keeps its models in its own module."""
+
+from storesync.privacy.requests_models import (
+    DataSubjectRequest,
+    LegalHold,
+    PrivacySettings,
+    Propagation,
+    RetentionRun,
+    SubjectRestriction,
+)
+
+__all__ = ["DataSubjectRequest", "LegalHold", "PrivacySettings", "Propagation",
+           "RetentionRun", "SubjectRestriction"]
