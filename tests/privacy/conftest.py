@@ -42,8 +42,8 @@ def make_order(ws, *, customer=None, email=EMAIL, gstin="", quantity=1, placed_a
                                card_brand="visa", card_last4="4242")]))
 
 
-@pytest.fixture(autouse=True)
-def _after_commit_now(request, monkeypatch):
+@pytest.fixture
+def after_commit_now(request, monkeypatch):
     """Tests run inside a transaction that never commits; run after-commit work at once
     (mails, jobs), as a committed transaction would. Transactional tests keep the real hook."""
     if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
@@ -51,6 +51,11 @@ def _after_commit_now(request, monkeypatch):
     from django.db import transaction
 
     monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+
+
+@pytest.fixture(autouse=True)
+def _privacy_after_commit(after_commit_now):
+    """Every privacy test sees its mails and jobs."""
 
 
 @pytest.fixture
