@@ -52,7 +52,7 @@ def test_erasure_actions_and_legal_hold_are_declared():
 
 
 def test_gst_retention_ends_72_months_after_the_annual_return():
-    # FY 2025-26 (April 2025 – March 2026): GSTR-9 due 31 Dec 2026, kept until 31 Dec 2032
+    # FY 2025-26 (April 2025 to March 2026): GSTR-9 due 31 Dec 2026, kept until 31 Dec 2032
     assert datamap.gst_invoice_held_until(dt.datetime(2025, 4, 1)) == dt.date(2032, 12, 31)
     assert datamap.gst_invoice_held_until(dt.datetime(2026, 3, 31)) == dt.date(2032, 12, 31)
     assert datamap.gst_invoice_held_until(dt.datetime(2026, 4, 1)) == dt.date(2033, 12, 31)

@@ -87,3 +87,19 @@ def test_audit_events_are_reported_not_deleted(shop):
     done = retention.retention_sweep(workspace_id=shop.ws, apply=True, actor=ACTOR, now=far)
     audit = _report(done, "security.audit_event")
     assert audit.due > 0 and audit.disposed == 0 and not audit.applied
+
+
+def test_closed_requests_go_after_three_years_with_their_recipients(shop):
+    from storesync.privacy.requests_models import DataSubjectRequest, Propagation
+
+    with workspace_scope(shop.ws):
+        old = DataSubjectRequest.objects.create(
+            workspace_id=shop.ws, kind="erasure", jurisdiction="gdpr", status="completed",
+            due_at=timezone.now(), completed_at=timezone.now() - dt.timedelta(days=3 * 365 + 1))
+        Propagation.objects.create(workspace_id=shop.ws, request=old, recipient_type="connection",
+                                   recipient_id="x", action="erasure", state="succeeded")
+    done = retention.retention_sweep(workspace_id=shop.ws, apply=True, actor=ACTOR)
+    assert _report(done, "privacy.request").disposed == 1
+    with workspace_scope(shop.ws):
+        assert not DataSubjectRequest.objects.filter(id=old.id).exists()
+        assert not Propagation.objects.exists()

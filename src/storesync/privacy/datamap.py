@@ -12,10 +12,10 @@ fails when an encrypted field's category is undeclared, so a new personal field 
 without its purpose and retention. ``processing_record()`` turns the map into the record of
 processing activities (GDPR Art. 30) served at ``GET /api/v1/privacy/datamap``.
 
-Indian GST invoices (the legal hold): CGST Act s.36 with CGST Rules r.56(11)–(12) — accounts,
+Indian GST invoices (the legal hold): CGST Act s.36 with CGST Rules r.56(11)-(12) — accounts,
 including tax invoices, are kept until 72 months after the due date of the annual return
 (GSTR-9, due 31 December after the financial year ending 31 March) of the year they belong to.
-An invoice of FY 2025-26 (April 2025 – March 2026) is therefore held until 31 December 2032:
+An invoice of FY 2025-26 (April 2025 to March 2026) is therefore held until 31 December 2032:
 between 6¾ and 7¾ years after the sale. We compute that date per order rather than rounding
 to "8 years", so nothing is kept a day longer than the law asks (``gst_invoice_held_until``).
 """

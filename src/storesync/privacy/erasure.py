@@ -76,7 +76,7 @@ def _orders(subject: Subject, request: DataSubjectRequest, counts: ErasureCounts
     keep = set(ORDER_INVOICE_FIELDS)
     counts.orders_held = mine.filter(held_q).update(
         **{f: None for f in ORDER_PERSONAL if f not in keep})
-    counts.orders_erased = mine.exclude(held_q).update(**{f: None for f in ORDER_PERSONAL})
+    counts.orders_erased = mine.exclude(held_q).update(**dict.fromkeys(ORDER_PERSONAL))
     LegalHold.objects.bulk_create([
         LegalHold(workspace_id=subject.workspace_id, record_type="orders.order",
                   record_id=order_id, reason=datamap.GST_HOLD, fields=sorted(keep),
@@ -90,14 +90,14 @@ def erase_locally(subject: Subject, request: DataSubjectRequest,
     counts = ErasureCounts()
     _orders(subject, request, counts)
     counts.drafts = DraftOrder.objects.filter(subject.drafts).update(
-        **{f: None for f in ORDER_PERSONAL})
+        **dict.fromkeys(ORDER_PERSONAL))
     counts.checkouts, _ = AbandonedCheckout.objects.filter(subject.checkouts).delete()
     if subject.customer_ids:
         counts.addresses, _ = Address.objects.filter(
             customer_id__in=subject.customer_ids).delete()
         # Pseudonymised: the row stays (orders and refunds point at it) under its random id.
         counts.customers = Customer.objects.filter(id__in=subject.customer_ids).update(
-            tags=[], updated_at=timezone.now(), **{f: None for f in CUSTOMER_PERSONAL})
+            tags=[], updated_at=timezone.now(), **dict.fromkeys(CUSTOMER_PERSONAL))
     earlier = DataSubjectRequest.objects.exclude(id=request.id)
     if email_digests:
         counts.earlier_requests = earlier.filter(email_bidx__in=email_digests).update(

@@ -11,14 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 import zipfile
 from collections.abc import Callable
 from typing import Any
 
 from storesync.core.money import from_minor
 from storesync.customers.models import Address, Customer
-from storesync.orders.models import AbandonedCheckout, Order, Refund
+from storesync.orders.models import AbandonedCheckout, Order
 from storesync.privacy import datamap
 from storesync.privacy.requests_models import DataSubjectRequest
 from storesync.privacy.subjects import Subject
@@ -54,7 +53,8 @@ def _orders(subject: Subject) -> tuple[Rows, Rows, Rows]:
     qs = Order.objects.filter(subject.orders).prefetch_related("lines", "refunds")
     for o in qs.order_by("placed_at"):
         cur = o.currency
-        orders.append({"id": str(o.id), "order": o.display_name, "placed_at": o.placed_at.isoformat(),
+        orders.append({"id": str(o.id), "order": o.display_name,
+                       "placed_at": o.placed_at.isoformat(),
                        "source": o.source, "email": o.email, "ship_name": o.ship_name,
                        "ship_line1": o.ship_line1, "ship_line2": o.ship_line2,
                        "ship_city": o.ship_city, "ship_postcode": o.ship_postcode,
@@ -76,7 +76,8 @@ def _checkouts(subject: Subject) -> Rows:
     return [{"id": str(c.id), "email": c.email, "phone": c.phone,
              "abandoned_at": c.abandoned_at.isoformat(),
              "total": from_minor(c.total_minor, c.currency),
-             "items": "; ".join(f"{ln['quantity']} × {ln['title'] or ln['sku']}" for ln in c.lines)}
+             "items": "; ".join(f"{ln['quantity']} x {ln['title'] or ln['sku']}"
+                                for ln in c.lines)}
             for c in AbandonedCheckout.objects.filter(subject.checkouts)]
 
 

@@ -57,9 +57,10 @@ def targets() -> list[RetentionTarget]:
 
 
 def _delete(model: type[models.Model]) -> Dispose:
+    """Delete a batch; Django issues one DELETE when nothing cascades from the model."""
+
     def dispose(ids: list[Any]) -> int:
-        return model.objects.filter(pk__in=ids)._raw_delete(  # type: ignore[attr-defined]
-            model.objects.db)
+        return model._default_manager.filter(pk__in=ids).delete()[0]
 
     return dispose
 
@@ -80,7 +81,7 @@ def _inactive_due(ws: uuid.UUID, now: dt.datetime, s: PrivacySettings) -> Any:
 def _erase_customers(ids: list[Any]) -> int:
     Address.objects.filter(customer_id__in=ids).delete()
     return Customer.objects.filter(pk__in=ids).update(
-        tags=[], **{f: None for f in CUSTOMER_PERSONAL})
+        tags=[], **dict.fromkeys(CUSTOMER_PERSONAL))
 
 
 def _holds_due(ws: uuid.UUID, now: dt.datetime, s: PrivacySettings) -> Any:
@@ -90,8 +91,8 @@ def _holds_due(ws: uuid.UUID, now: dt.datetime, s: PrivacySettings) -> Any:
 def _release_holds(ids: list[Any]) -> int:
     holds = LegalHold.objects.filter(pk__in=ids)
     orders = holds.filter(record_type="orders.order").values("record_id")
-    Order.objects.filter(id__in=orders).update(**{f: None for f in ORDER_INVOICE_FIELDS})
-    return holds._raw_delete(holds.db)  # type: ignore[attr-defined]
+    Order.objects.filter(id__in=orders).update(**dict.fromkeys(ORDER_INVOICE_FIELDS))
+    return holds.delete()[0]
 
 
 def _requests_due(ws: uuid.UUID, now: dt.datetime, s: PrivacySettings) -> Any:

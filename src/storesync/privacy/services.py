@@ -269,7 +269,7 @@ def dsr_run(*, workspace_id: uuid.UUID, request_id: uuid.UUID | str) -> DataSubj
             if request.status != RequestStatus.IN_PROGRESS:
                 return request
             if request.local_done_at is None:
-                _RUNNERS[request.kind](request)
+                _RUNNERS[RequestKind(request.kind)](request)
         propagation.dispatch(workspace_id=workspace_id, request_id=request.id)
     return request
 

@@ -16,12 +16,14 @@ from django.db.models import Q
 from storesync.core.tenancy import workspace_scope
 from storesync.customers.models import Customer
 from storesync.orders.models import AbandonedCheckout, DraftOrder, Order
+from storesync.security.fields import BlindIndexField
 
 
 def email_digests(model: type[models.Model], workspace_id: uuid.UUID, email: str) -> list[bytes]:
     """The blind-index digests of ``email`` in ``model`` (one per live key)."""
     bidx = model._meta.get_field("email_bidx")
-    return bidx.candidates(model, workspace_id, email)  # type: ignore[attr-defined]
+    assert isinstance(bidx, BlindIndexField)
+    return bidx.candidates(model, workspace_id, email)
 
 
 @dataclass
