@@ -116,3 +116,17 @@ def test_other_workspaces_requests_are_not_found(owner_api, other_workspace):
                       {"email": KNOWN, "kind": "access"},
                       content_type="application/json").json()["request_id"]
     assert owner_api.get(f"/api/v1/privacy/requests/{rid}").status_code == 404
+
+
+def test_settings_change_the_default_jurisdiction(owner_api, workspace):
+    assert owner_api.get("/api/v1/privacy/settings").json()["default_jurisdiction"] == "dpdp"
+    changed = owner_api.patch("/api/v1/privacy/settings",
+                              {"default_jurisdiction": "gdpr", "inactive_customer_years": 2})
+    assert changed.status_code == 200 and changed.json()["inactive_customer_years"] == 2
+    bad = owner_api.patch("/api/v1/privacy/settings", {"abandoned_checkout_days": 0})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "abandoned_checkout_days"
+    created = Client().post("/api/v1/privacy/public/acme/requests",
+                            {"email": KNOWN, "kind": "access"}, content_type="application/json")
+    assert created.status_code == 202
+    with workspace_scope(workspace.workspace.id):
+        assert DataSubjectRequest.objects.get().jurisdiction == "gdpr"

@@ -47,6 +47,32 @@ def get_datamap(request: HttpRequest,
     return response
 
 
+class SettingsOut(Schema):
+    default_jurisdiction: str
+    inactive_customer_years: int
+    abandoned_checkout_days: int
+
+
+class SettingsIn(Strict):
+    default_jurisdiction: str | None = Field(None, max_length=8)
+    inactive_customer_years: int | None = None
+    abandoned_checkout_days: int | None = None
+
+
+@router.get("/settings", response=SettingsOut, summary="The workspace's privacy settings")
+def get_settings(request: HttpRequest) -> Any:
+    who = require(request, Perm.MANAGE_PRIVACY)
+    return services.privacy_settings(who.workspace_id)
+
+
+@router.patch("/settings", response=SettingsOut,
+              summary="Change the default jurisdiction and retention periods")
+def patch_settings(request: HttpRequest, payload: SettingsIn) -> Any:
+    who = require(request, Perm.MANAGE_PRIVACY)
+    return services.privacy_settings_update(workspace_id=who.workspace_id, actor=who.actor,
+                                            **payload.model_dump(exclude_none=True))
+
+
 class PropagationOut(Schema):
     id: uuid.UUID
     recipient_type: str

@@ -425,3 +425,30 @@ def request_from_platform(*, workspace_id: uuid.UUID, connection_id: uuid.UUID, 
         except IntegrityError:  # the same event, delivered twice at once
             return DataSubjectRequest.objects.get(source="platform", source_event_id=source_event)
     return request
+
+
+def privacy_settings_update(*, workspace_id: uuid.UUID, actor: audit.Actor,
+                            default_jurisdiction: str | None = None,
+                            inactive_customer_years: int | None = None,
+                            abandoned_checkout_days: int | None = None) -> PrivacySettings:
+    """Change the workspace's privacy settings (only the ones given)."""
+    if default_jurisdiction is not None and default_jurisdiction not in Jurisdiction.values:
+        raise ValidationError(f"one of {', '.join(Jurisdiction.values)}",
+                              field="default_jurisdiction")
+    if inactive_customer_years is not None and not 1 <= inactive_customer_years <= 20:
+        raise ValidationError("between 1 and 20", field="inactive_customer_years")
+    if abandoned_checkout_days is not None and not 1 <= abandoned_checkout_days <= 3650:
+        raise ValidationError("between 1 and 3650", field="abandoned_checkout_days")
+    changes = {k: v for k, v in (("default_jurisdiction", default_jurisdiction),
+                                 ("inactive_customer_years", inactive_customer_years),
+                                 ("abandoned_checkout_days", abandoned_checkout_days))
+               if v is not None}
+    with workspace_scope(workspace_id), transaction.atomic():
+        row, _ = PrivacySettings.objects.get_or_create(workspace_id=workspace_id)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.save()
+        audit.record(action=audit.Action.PRIVACY_SETTINGS_CHANGED, actor=actor,
+                     workspace_id=workspace_id, subject_type="privacy_settings",
+                     subject_id=row.id, detail=changes)
+    return row
