@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from storesync.core.tenancy import workspace_scope
 from storesync.privacy.requests_models import DataSubjectRequest
-from tests.privacy.conftest import after_commit_now  # noqa: F401  (fixture)
+from tests.privacy.rights.conftest import after_commit_now  # noqa: F401  (fixture)
 from tests.web.conftest import assert_no_inline_code
 
 pytestmark = pytest.mark.usefixtures("after_commit_now")
@@ -71,16 +71,16 @@ def test_staff_queue_shows_overdue_requests_first(workspace, owner_client):
         late = DataSubjectRequest.objects.order_by("received_at").last()
         DataSubjectRequest.objects.filter(id=late.id).update(
             due_at=timezone.now() - timedelta(days=2))
-    page = owner_client.get("/settings/privacy/")
+    page = owner_client.get("/settings/privacy/requests/")
     html = page.content.decode()
     assert page.status_code == 200 and "1 overdue" in html
     assert html.index(str(late.id)) < html.index("days left")
     assert_no_inline_code(html, "privacy queue")
-    detail = owner_client.post(f"/settings/privacy/{late.id}/", {"action": "approve"})
+    detail = owner_client.post(f"/settings/privacy/requests/{late.id}/", {"action": "approve"})
     assert detail.status_code == 302
     with workspace_scope(workspace.workspace.id):
         assert DataSubjectRequest.objects.get(id=late.id).status == "completed"
 
 
 def test_the_queue_needs_the_privacy_permission(workspace, member_client):
-    assert member_client("staff").get("/settings/privacy/").status_code == 403
+    assert member_client("staff").get("/settings/privacy/requests/").status_code == 403

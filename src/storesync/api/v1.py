@@ -14,7 +14,7 @@ from storesync.api import (
     inventory,
     order_operations,
     orders,
-    privacy,
+    privacy_rights,
     workspace,
 )
 from storesync.api.auth import TokenAuth
@@ -39,5 +39,5 @@ api.add_router("/orders", orders.router)
 api.add_router("/orders", order_operations.router)
 api.add_router("/draft-orders", draft_orders.router)
 api.add_router("/abandoned-checkouts", checkouts.router)
-api.add_router("/privacy", privacy.router)
-api.add_router("/privacy/public", privacy.public)
+api.add_router("/privacy", privacy_rights.router)
+api.add_router("/privacy/public", privacy_rights.public)

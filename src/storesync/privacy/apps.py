@@ -8,4 +8,4 @@ class PrivacyConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the data-map system check and the built-in retention targets.
-        from storesync.privacy import datamap, retention, tasks  # noqa: F401
+        from storesync.privacy import datamap, retention, rights_tasks  # noqa: F401

@@ -22,7 +22,7 @@ from storesync.customers.models import Address, Customer
 from storesync.orders.models import AbandonedCheckout, DraftOrder, Order
 from storesync.privacy import datamap
 from storesync.privacy.requests_models import DataSubjectRequest, LegalHold
-from storesync.privacy.subjects import Subject
+from storesync.privacy.subject_data import Subject
 
 ORDER_PERSONAL = ("email", "email_bidx", "ship_name", "ship_line1", "ship_line2", "ship_city",
                   "ship_postcode", "ship_phone")

@@ -20,7 +20,7 @@ from storesync.customers.models import Address, Customer
 from storesync.orders.models import AbandonedCheckout, Order
 from storesync.privacy import datamap
 from storesync.privacy.requests_models import DataSubjectRequest
-from storesync.privacy.subjects import Subject
+from storesync.privacy.subject_data import Subject
 from storesync.security.models import AuditEvent
 
 Rows = list[dict[str, Any]]

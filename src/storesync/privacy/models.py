@@ -4,11 +4,17 @@ versions, breaches and processors. Each part keeps its models in its own module.
 from storesync.privacy.requests_models import (
     DataSubjectRequest,
     LegalHold,
-    PrivacySettings,
     Propagation,
     RetentionRun,
+    RightsSettings,
     SubjectRestriction,
 )
 
-__all__ = ["DataSubjectRequest", "LegalHold", "PrivacySettings", "Propagation",
-           "RetentionRun", "SubjectRestriction"]
+__all__ = [
+    "DataSubjectRequest",
+    "LegalHold",
+    "Propagation",
+    "RetentionRun",
+    "RightsSettings",
+    "SubjectRestriction",
+]

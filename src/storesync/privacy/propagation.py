@@ -23,7 +23,7 @@ from storesync.core.logs import get_logger
 from storesync.core.tenancy import workspace_scope
 from storesync.privacy import signals
 from storesync.privacy.requests_models import DataSubjectRequest, Propagation, RequestStatus
-from storesync.privacy.subjects import Subject
+from storesync.privacy.subject_data import Subject
 from storesync.security import audit
 
 log = get_logger(__name__)

@@ -34,7 +34,7 @@ class RequestStatus(models.TextChoices):
     REJECTED = "rejected"
 
 
-class PrivacySettings(TenantModel):
+class RightsSettings(TenantModel):
     """A workspace's privacy settings (one row; defaults apply when absent)."""
 
     default_jurisdiction = models.CharField(max_length=8, choices=Jurisdiction.choices,
@@ -43,7 +43,7 @@ class PrivacySettings(TenantModel):
     abandoned_checkout_days = models.PositiveSmallIntegerField(default=90)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["workspace"], name="privacy_settings")]
+        constraints = [models.UniqueConstraint(fields=["workspace"], name="rights_settings")]
 
 
 class DataSubjectRequest(TenantModel):

@@ -26,13 +26,13 @@ from storesync.privacy.erasure import CUSTOMER_PERSONAL, ORDER_INVOICE_FIELDS
 from storesync.privacy.requests_models import (
     DataSubjectRequest,
     LegalHold,
-    PrivacySettings,
     RequestStatus,
     RetentionRun,
+    RightsSettings,
 )
 from storesync.security import audit
 
-Due = Callable[[uuid.UUID, dt.datetime, PrivacySettings], "models.QuerySet[Any]"]
+Due = Callable[[uuid.UUID, dt.datetime, RightsSettings], "models.QuerySet[Any]"]
 Dispose = Callable[[list[Any]], int]
 
 
@@ -65,12 +65,12 @@ def _delete(model: type[models.Model]) -> Dispose:
     return dispose
 
 
-def _checkouts_due(ws: uuid.UUID, now: dt.datetime, s: PrivacySettings) -> Any:
+def _checkouts_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
     return AbandonedCheckout.objects.filter(
         abandoned_at__lt=now - dt.timedelta(days=s.abandoned_checkout_days))
 
 
-def _inactive_due(ws: uuid.UUID, now: dt.datetime, s: PrivacySettings) -> Any:
+def _inactive_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
     cutoff = now - dt.timedelta(days=365 * s.inactive_customer_years)
     recent = Order.objects.filter(customer_id=OuterRef("pk"), placed_at__gte=cutoff)
     has_personal = Q(email__isnull=False) | Q(phone__isnull=False) | \
@@ -84,7 +84,7 @@ def _erase_customers(ids: list[Any]) -> int:
         tags=[], **dict.fromkeys(CUSTOMER_PERSONAL))
 
 
-def _holds_due(ws: uuid.UUID, now: dt.datetime, s: PrivacySettings) -> Any:
+def _holds_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
     return LegalHold.objects.filter(held_until__lt=now.date())
 
 
@@ -95,14 +95,14 @@ def _release_holds(ids: list[Any]) -> int:
     return holds.delete()[0]
 
 
-def _requests_due(ws: uuid.UUID, now: dt.datetime, s: PrivacySettings) -> Any:
+def _requests_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
     closed = Q(status__in=[RequestStatus.COMPLETED, RequestStatus.REJECTED],
                completed_at__lt=now - dt.timedelta(days=3 * 365))
     unproven = Q(status=RequestStatus.UNVERIFIED, received_at__lt=now - dt.timedelta(days=7))
     return DataSubjectRequest.objects.filter(closed | unproven)
 
 
-def _exports_due(ws: uuid.UUID, now: dt.datetime, s: PrivacySettings) -> Any:
+def _exports_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
     return DataSubjectRequest.objects.filter(export__isnull=False, export_expires_at__lt=now)
 
 
@@ -110,7 +110,7 @@ def _drop_exports(ids: list[Any]) -> int:
     return DataSubjectRequest.objects.filter(pk__in=ids).update(export=None)
 
 
-def _audit_due(ws: uuid.UUID, now: dt.datetime, s: PrivacySettings) -> Any:
+def _audit_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
     from storesync.security.models import AuditEvent
 
     return AuditEvent.objects.filter(chain=str(ws),
@@ -152,8 +152,8 @@ class TargetReport:
         return dict(self.__dict__)
 
 
-def _settings(workspace_id: uuid.UUID) -> PrivacySettings:
-    return PrivacySettings.objects.filter().first() or PrivacySettings(workspace_id=workspace_id)
+def _settings(workspace_id: uuid.UUID) -> RightsSettings:
+    return RightsSettings.objects.filter().first() or RightsSettings(workspace_id=workspace_id)
 
 
 def _apply(target: RetentionTarget, qs: Any, batch_size: int, max_batches: int) -> int:

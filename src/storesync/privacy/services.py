@@ -29,12 +29,12 @@ from storesync.privacy import deadlines, erasure, export, propagation, verificat
 from storesync.privacy.requests_models import (
     DataSubjectRequest,
     Jurisdiction,
-    PrivacySettings,
     RequestKind,
     RequestStatus,
+    RightsSettings,
     SubjectRestriction,
 )
-from storesync.privacy.subjects import Subject, email_digests, subject_find
+from storesync.privacy.subject_data import Subject, email_digests, subject_find
 from storesync.security import audit
 from storesync.security.access import Purpose, personal_data_access
 
@@ -53,10 +53,10 @@ def workspace_by_slug(slug: str) -> Workspace:
     return found
 
 
-def privacy_settings(workspace_id: uuid.UUID) -> PrivacySettings:
+def rights_settings(workspace_id: uuid.UUID) -> RightsSettings:
     with workspace_scope(workspace_id):
-        found = PrivacySettings.objects.filter().first()
-    return found or PrivacySettings(workspace_id=workspace_id)
+        found = RightsSettings.objects.filter().first()
+    return found or RightsSettings(workspace_id=workspace_id)
 
 
 def _clean_details(kind: str, details: dict[str, str] | None) -> str | None:
@@ -94,7 +94,7 @@ def dsr_submit(*, workspace_slug: str, email: str, kind: str, jurisdiction: str 
     address = validate_email_address(email, field="email")
     verification.throttle_submission(email_key=verification.email_key(normalise_email(address)),
                                      client_ip=client_ip)
-    jurisdiction = jurisdiction or privacy_settings(workspace.id).default_jurisdiction
+    jurisdiction = jurisdiction or rights_settings(workspace.id).default_jurisdiction
     code = verification.new_code()
     now = timezone.now()
     with workspace_scope(workspace.id), transaction.atomic():
@@ -108,7 +108,7 @@ def dsr_submit(*, workspace_slug: str, email: str, kind: str, jurisdiction: str 
         audit.record(action=audit.Action.PRIVACY_REQUEST_RECEIVED, actor=SYSTEM,
                      workspace_id=workspace.id, subject_type="privacy_request",
                      subject_id=request.id, detail={"kind": kind, "source": source})
-        from storesync.privacy.tasks import send_code
+        from storesync.privacy.rights_tasks import send_code
 
         transaction.on_commit(lambda: send_code(str(workspace.id), str(request.id), code))
     return request
@@ -200,7 +200,7 @@ def _start(request: DataSubjectRequest, actor: audit.Actor) -> None:
     audit.record(action=audit.Action.PRIVACY_REQUEST_APPROVED, actor=actor,
                  workspace_id=request.workspace_id, subject_type="privacy_request",
                  subject_id=request.id)
-    from storesync.privacy.tasks import run_request
+    from storesync.privacy.rights_tasks import run_request
 
     wid, rid = str(request.workspace_id), str(request.id)
     transaction.on_commit(lambda: run_request(wid, rid))
@@ -287,7 +287,7 @@ def _run_export(request: DataSubjectRequest) -> None:
     request.save(update_fields=["export", "export_token_sha256", "export_expires_at",
                                 "local_done_at"])
     _complete(request, {"rows": counts})
-    from storesync.privacy.tasks import send_export_link
+    from storesync.privacy.rights_tasks import send_export_link
 
     wid, rid = str(request.workspace_id), str(request.id)
     transaction.on_commit(lambda: send_export_link(wid, rid, token))
@@ -398,7 +398,7 @@ def request_from_platform(*, workspace_id: uuid.UUID, connection_id: uuid.UUID, 
     if scope == "subject" and not (address or customer_ids):
         raise ValidationError("an email or customer ids are required", field="email")
     source_event = f"{connection_id}:{event_id.strip()}"
-    jurisdiction = privacy_settings(workspace_id).default_jurisdiction
+    jurisdiction = rights_settings(workspace_id).default_jurisdiction
     now = timezone.now()
     with workspace_scope(workspace_id):
         existing = DataSubjectRequest.objects.filter(
@@ -427,10 +427,10 @@ def request_from_platform(*, workspace_id: uuid.UUID, connection_id: uuid.UUID, 
     return request
 
 
-def privacy_settings_update(*, workspace_id: uuid.UUID, actor: audit.Actor,
+def rights_settings_update(*, workspace_id: uuid.UUID, actor: audit.Actor,
                             default_jurisdiction: str | None = None,
                             inactive_customer_years: int | None = None,
-                            abandoned_checkout_days: int | None = None) -> PrivacySettings:
+                            abandoned_checkout_days: int | None = None) -> RightsSettings:
     """Change the workspace's privacy settings (only the ones given)."""
     if default_jurisdiction is not None and default_jurisdiction not in Jurisdiction.values:
         raise ValidationError(f"one of {', '.join(Jurisdiction.values)}",
@@ -444,11 +444,11 @@ def privacy_settings_update(*, workspace_id: uuid.UUID, actor: audit.Actor,
                                  ("abandoned_checkout_days", abandoned_checkout_days))
                if v is not None}
     with workspace_scope(workspace_id), transaction.atomic():
-        row, _ = PrivacySettings.objects.get_or_create(workspace_id=workspace_id)
+        row, _ = RightsSettings.objects.get_or_create(workspace_id=workspace_id)
         for name, value in changes.items():
             setattr(row, name, value)
         row.save()
-        audit.record(action=audit.Action.PRIVACY_SETTINGS_CHANGED, actor=actor,
-                     workspace_id=workspace_id, subject_type="privacy_settings",
+        audit.record(action=audit.Action.RIGHTS_SETTINGS_CHANGED, actor=actor,
+                     workspace_id=workspace_id, subject_type="rights_settings",
                      subject_id=row.id, detail=changes)
     return row

@@ -60,7 +60,7 @@ class Action(StrEnum):
     PRIVACY_CORRECTION_APPLIED = "privacy.correction_applied"
     PRIVACY_PROPAGATION_RESULT = "privacy.propagation_result"
     RETENTION_SWEPT = "privacy.retention_swept"
-    PRIVACY_SETTINGS_CHANGED = "privacy.settings_changed"
+    RIGHTS_SETTINGS_CHANGED = "privacy.rights_settings_changed"
 
 
 @dataclass(frozen=True)

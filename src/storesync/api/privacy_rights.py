@@ -1,5 +1,6 @@
-"""``/api/v1/privacy``: the data map (record of processing), the staff queue of data-subject
-requests, and the public endpoints a storefront uses to submit and verify a request.
+"""``/api/v1/privacy``, the rights part: the data map (record of processing), the staff queue
+of data-subject requests, the rights settings, and the public endpoints a storefront uses to
+submit and verify a request.
 
 The public endpoints need no token; they are rate-limited per email and per client address,
 and their answers never reveal whether an address belongs to a customer.
@@ -59,17 +60,18 @@ class SettingsIn(Strict):
     abandoned_checkout_days: int | None = None
 
 
-@router.get("/settings", response=SettingsOut, summary="The workspace's privacy settings")
+@router.get("/rights-settings", response=SettingsOut,
+            summary="Data-subject rights: default jurisdiction and retention periods")
 def get_settings(request: HttpRequest) -> Any:
     who = require(request, Perm.MANAGE_PRIVACY)
-    return services.privacy_settings(who.workspace_id)
+    return services.rights_settings(who.workspace_id)
 
 
-@router.patch("/settings", response=SettingsOut,
+@router.patch("/rights-settings", response=SettingsOut,
               summary="Change the default jurisdiction and retention periods")
 def patch_settings(request: HttpRequest, payload: SettingsIn) -> Any:
     who = require(request, Perm.MANAGE_PRIVACY)
-    return services.privacy_settings_update(workspace_id=who.workspace_id, actor=who.actor,
+    return services.rights_settings_update(workspace_id=who.workspace_id, actor=who.actor,
                                             **payload.model_dump(exclude_none=True))
 
 

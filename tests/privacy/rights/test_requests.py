@@ -16,7 +16,7 @@ from storesync.core.tenancy import workspace_scope
 from storesync.privacy import deadlines, downloads, services, verification
 from storesync.privacy.requests_models import DataSubjectRequest, RequestStatus
 from storesync.security.models import AuditEvent
-from tests.privacy.conftest import EMAIL, code_in_mail, link_in_mail, submitted_and_verified
+from tests.privacy.rights.conftest import EMAIL, code_in_mail, link_in_mail, submitted_and_verified
 
 IP = "203.0.113.7"
 

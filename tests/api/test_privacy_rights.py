@@ -16,7 +16,7 @@ from storesync.core.tenancy import workspace_scope
 from storesync.customers.services import CustomerInput, customer_create
 from storesync.privacy.requests_models import DataSubjectRequest
 from tests.conftest import ACTOR
-from tests.privacy.conftest import after_commit_now  # noqa: F401  (fixture)
+from tests.privacy.rights.conftest import after_commit_now  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("after_commit_now")
 
@@ -119,11 +119,11 @@ def test_other_workspaces_requests_are_not_found(owner_api, other_workspace):
 
 
 def test_settings_change_the_default_jurisdiction(owner_api, workspace):
-    assert owner_api.get("/api/v1/privacy/settings").json()["default_jurisdiction"] == "dpdp"
-    changed = owner_api.patch("/api/v1/privacy/settings",
+    assert owner_api.get("/api/v1/privacy/rights-settings").json()["default_jurisdiction"] == "dpdp"
+    changed = owner_api.patch("/api/v1/privacy/rights-settings",
                               {"default_jurisdiction": "gdpr", "inactive_customer_years": 2})
     assert changed.status_code == 200 and changed.json()["inactive_customer_years"] == 2
-    bad = owner_api.patch("/api/v1/privacy/settings", {"abandoned_checkout_days": 0})
+    bad = owner_api.patch("/api/v1/privacy/rights-settings", {"abandoned_checkout_days": 0})
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "abandoned_checkout_days"
     created = Client().post("/api/v1/privacy/public/acme/requests",
                             {"email": KNOWN, "kind": "access"}, content_type="application/json")

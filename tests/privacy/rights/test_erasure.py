@@ -10,7 +10,7 @@ from storesync.channels.models import Connection
 from storesync.core.tenancy import workspace_scope
 from storesync.customers.models import Address, Customer
 from storesync.orders.models import AbandonedCheckout, Order
-from storesync.privacy import erasure, propagation, services, signals, tasks
+from storesync.privacy import erasure, propagation, rights_tasks, services, signals
 from storesync.privacy.datamap import gst_invoice_held_until
 from storesync.privacy.requests_models import (
     DataSubjectRequest,
@@ -20,7 +20,7 @@ from storesync.privacy.requests_models import (
 )
 from storesync.security.fields import ciphertext
 from tests.conftest import ACTOR
-from tests.privacy.conftest import EMAIL, make_order, submitted_and_verified
+from tests.privacy.rights.conftest import EMAIL, make_order, submitted_and_verified
 
 
 def _approve(shop, request):
@@ -98,7 +98,7 @@ def test_an_interrupted_erasure_resumes(shop, monkeypatch):
     with workspace_scope(shop.ws):  # pretend the job died 11 minutes ago
         DataSubjectRequest.objects.filter(id=request.id).update(
             received_at=request.received_at.replace(year=request.received_at.year - 1))
-    assert tasks.resume_requests.call_local() == 1
+    assert rights_tasks.resume_requests.call_local() == 1
     assert _reload(shop.ws, DataSubjectRequest, request.id).status == RequestStatus.COMPLETED
     with workspace_scope(shop.ws):
         assert Customer.objects.get(id=shop.customer.id).__dict__["email"] is None

@@ -11,7 +11,7 @@ from storesync.privacy import services, signals
 from storesync.privacy.restrictions import restricted_customer_ids, subject_restrictions
 from storesync.security.access import personal_data_access
 from tests.conftest import ACTOR
-from tests.privacy.conftest import EMAIL, submitted_and_verified
+from tests.privacy.rights.conftest import EMAIL, submitted_and_verified
 
 
 def test_restriction_excludes_marketing_analytics_and_sync_until_lifted(shop):
