@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from storesync.core.models import Workspace
@@ -39,7 +39,9 @@ def invoice_names_recipient(country: str) -> Q:
     (a seller outside India with a similar duty must add its rule here)."""
     if country != "IN":
         return Q(pk__in=[])
-    return ~Q(buyer_gstin="") | Q(currency="INR", total_minor__gt=GST_NAMED_RECIPIENT_MINOR)
+    # taxable value = total less tax
+    return ~Q(buyer_gstin="") | Q(currency="INR",
+                                  total_minor__gt=F("tax_minor") + GST_NAMED_RECIPIENT_MINOR)
 
 
 @dataclass

@@ -204,3 +204,13 @@ def test_shop_redact_erases_every_customer_of_that_connection(shop):
     with workspace_scope(shop.ws):
         assert Order.objects.get(id=other.id).__dict__["email"] is None
         assert Customer.objects.get(id=shop.customer.id).__dict__["email"] is not None
+
+
+def test_a_large_b2c_invoice_is_held_but_a_small_one_is_not(shop):
+    # ₹53,940 including 5% GST: ₹51,371 taxable, above the ₹50,000 of CGST Rules r.46(f)
+    big = make_order(shop.ws, customer=shop.customer, quantity=60)
+    request = submitted_and_verified(shop.slug, "erasure")
+    _approve(shop, request)
+    with workspace_scope(shop.ws):
+        held = set(LegalHold.objects.values_list("record_id", flat=True))
+    assert big.id in held and shop.orders[0].id not in held
