@@ -51,7 +51,7 @@ def _addresses(subject: Subject) -> Rows:
 def _orders(subject: Subject) -> tuple[Rows, Rows, Rows]:
     orders, lines, refunds = [], [], []
     qs = Order.objects.filter(subject.orders).prefetch_related("lines", "refunds")
-    for o in qs.order_by("placed_at"):
+    for o in sorted(qs, key=lambda o: (o.placed_at, o.number)):
         cur = o.currency
         orders.append({"id": str(o.id), "order": o.display_name,
                        "placed_at": o.placed_at.isoformat(),

@@ -26,6 +26,9 @@ def email_digests(model: type[models.Model], workspace_id: uuid.UUID, email: str
     return bidx.candidates(model, workspace_id, email)
 
 
+MATERIALISE_LIMIT = 10_000  # ids kept in a list up to this many orders (bound parameters)
+
+
 @dataclass
 class Subject:
     """Where one subject's records are: ids and the filters that find them."""
@@ -60,6 +63,21 @@ def subject_find(*, workspace_id: uuid.UUID, email: str = "",
         if ids:
             order_q |= Q(customer_id__in=ids)
             draft_q |= Q(customer_id__in=ids)
-        connections = sorted({c for c in Order.objects.filter(order_q)
-                              .values_list("connection_id", flat=True).distinct() if c})
+        # One statement per condition, each served by its own index (an OR of them, next to
+        # "workspace = X", may send a planner without statistics to the workspace index).
+        found = list({row for part in order_q.children for row in Order.objects.filter(
+            part if isinstance(part, Q) else Q(part)).values_list("id", "connection_id")
+            [:MATERIALISE_LIMIT + 1]})
+        connections = sorted({c for _, c in found if c})
+        if len(found) <= MATERIALISE_LIMIT:
+            # Later statements then go by primary key: a planner facing "workspace = X AND
+            # (email_bidx IN ... OR customer_id IN ...)" may pick the workspace index instead.
+            order_q = Q(pk__in=[pk for pk, _ in found])
+            draft_q = Q(pk__in=list(DraftOrder.objects.filter(draft_q).values_list(
+                "pk", flat=True)))
+            checkout_q = Q(pk__in=list(AbandonedCheckout.objects.filter(checkout_q)
+                                       .values_list("pk", flat=True)))
+        else:
+            connections = sorted({c for c in Order.objects.filter(order_q).values_list(
+                "connection_id", flat=True).distinct() if c})
     return Subject(workspace_id, sorted(ids), order_q, draft_q, checkout_q, connections)
