@@ -33,7 +33,9 @@ from storesync.privacy.requests_models import (
 from storesync.security import audit
 
 Due = Callable[[uuid.UUID, dt.datetime, RightsSettings], "models.QuerySet[Any]"]
-Dispose = Callable[[list[Any]], int]
+# Gets the primary keys of one batch as a lazy query (``due.values_list("pk")[:n]``): a plain
+# delete uses it as a subquery (one statement); others turn it into a list first.
+Dispose = Callable[["models.QuerySet[Any]"], int]
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,12 @@ def targets() -> list[RetentionTarget]:
 
 
 def _delete(model: type[models.Model]) -> Dispose:
-    """Delete a batch; Django issues one DELETE when nothing cascades from the model."""
+    """Delete a batch: one ``DELETE ... WHERE pk IN (SELECT ... LIMIT n)`` when nothing
+    cascades from the model (Django collects and cascades otherwise)."""
 
-    def dispose(ids: list[Any]) -> int:
-        return model._default_manager.filter(pk__in=ids).delete()[0]
+    def dispose(batch: Any) -> int:
+        _, per_model = model._default_manager.filter(pk__in=batch).delete()
+        return per_model.get(model._meta.label, 0)
 
     return dispose
 
@@ -78,7 +82,8 @@ def _inactive_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
     return Customer.objects.filter(has_personal, created_at__lt=cutoff).exclude(Exists(recent))
 
 
-def _erase_customers(ids: list[Any]) -> int:
+def _erase_customers(batch: Any) -> int:
+    ids = list(batch)
     Address.objects.filter(customer_id__in=ids).delete()
     return Customer.objects.filter(pk__in=ids).update(
         tags=[], **dict.fromkeys(CUSTOMER_PERSONAL))
@@ -88,8 +93,8 @@ def _holds_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
     return LegalHold.objects.filter(held_until__lt=now.date())
 
 
-def _release_holds(ids: list[Any]) -> int:
-    holds = LegalHold.objects.filter(pk__in=ids)
+def _release_holds(batch: Any) -> int:
+    holds = LegalHold.objects.filter(pk__in=list(batch))
     orders = holds.filter(record_type="orders.order").values("record_id")
     Order.objects.filter(id__in=orders).update(**dict.fromkeys(ORDER_INVOICE_FIELDS))
     return holds.delete()[0]
@@ -106,8 +111,8 @@ def _exports_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
     return DataSubjectRequest.objects.filter(export__isnull=False, export_expires_at__lt=now)
 
 
-def _drop_exports(ids: list[Any]) -> int:
-    return DataSubjectRequest.objects.filter(pk__in=ids).update(export=None)
+def _drop_exports(batch: Any) -> int:
+    return DataSubjectRequest.objects.filter(pk__in=list(batch)).update(export=None)
 
 
 def _audit_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
@@ -160,12 +165,12 @@ def _apply(target: RetentionTarget, qs: Any, batch_size: int, max_batches: int) 
     assert target.dispose is not None
     done = 0
     for _ in range(max_batches):
-        ids = list(qs.order_by().values_list("pk", flat=True)[:batch_size])
-        if not ids:
-            break
         with transaction.atomic():
-            target.dispose(ids)
-        done += len(ids)
+            disposed = target.dispose(
+                qs.order_by().values_list("pk", flat=True)[:batch_size])
+        if not disposed:
+            break
+        done += disposed
     return done
 
 
