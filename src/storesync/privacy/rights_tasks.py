@@ -90,9 +90,10 @@ def resume_requests() -> int:
 
 @db_periodic_task(crontab(hour="2", minute="41"))
 def retention_sweep_all() -> None:
-    """Daily: apply retention in every workspace."""
+    """Daily: in every workspace, record a dry-run report (what is due), then apply it."""
+    actor = Actor.system("retention")
     for wid in Workspace.objects.values_list("id", flat=True):
-        reports = retention.retention_sweep(workspace_id=wid, apply=True,
-                                            actor=Actor.system("retention"))
+        retention.retention_sweep(workspace_id=wid, apply=False, actor=actor)
+        reports = retention.retention_sweep(workspace_id=wid, apply=True, actor=actor)
         log.info("retention_swept", workspace=str(wid),
                  disposed={r.name: r.disposed for r in reports if r.disposed})

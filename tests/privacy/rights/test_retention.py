@@ -103,3 +103,14 @@ def test_closed_requests_go_after_three_years_with_their_recipients(shop):
     with workspace_scope(shop.ws):
         assert not DataSubjectRequest.objects.filter(id=old.id).exists()
         assert not Propagation.objects.exists()
+
+
+def test_the_daily_job_reports_then_applies(shop):
+    from storesync.privacy import rights_tasks
+
+    with workspace_scope(shop.ws):
+        AbandonedCheckout.objects.update(abandoned_at=timezone.now() - dt.timedelta(days=365))
+    rights_tasks.retention_sweep_all.call_local()
+    with workspace_scope(shop.ws):
+        runs = sorted(RetentionRun.objects.values_list("dry_run", flat=True))
+        assert runs == [False, True] and not AbandonedCheckout.objects.exists()
