@@ -76,6 +76,9 @@ def test_staff_queue_shows_overdue_requests_first(workspace, owner_client):
     assert page.status_code == 200 and "1 overdue" in html
     assert html.index(str(late.id)) < html.index("days left")
     assert_no_inline_code(html, "privacy queue")
+    page = owner_client.get(f"/settings/privacy/requests/{late.id}/").content.decode()
+    assert "Approve and carry out" in page and "overdue" in page
+    assert_no_inline_code(page, "privacy request")
     detail = owner_client.post(f"/settings/privacy/requests/{late.id}/", {"action": "approve"})
     assert detail.status_code == 302
     with workspace_scope(workspace.workspace.id):
