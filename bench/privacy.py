@@ -142,7 +142,7 @@ def _big_subject(ws, n_orders: int) -> tuple[Customer, str]:
         template = Order.objects.get(customer_id=big[0].id)
     with system_scope():
         copy_rows(Order, template.id, n_orders - 1, {
-            "id": "{uuid}", "number": "2000000 + s.i"})
+            "id": "{uuid}", "number": "900000000 + s.i"})  # above any filler number
     return big
 
 
