@@ -19,7 +19,11 @@ SAMPLE_BODIES = {
     ("post", "/api/v1/orders/{order_id}/returns/{return_id}/cancel"): None,
     ("patch", "/api/v1/draft-orders/{draft_id}"): {"note": "Mallory"},
     ("post", "/api/v1/draft-orders/{draft_id}/complete"): {"payments": []},
+    ("post", "/api/v1/privacy/requests/{request_id}/actions"): {"action": "approve"},
+    ("post", "/api/v1/privacy/public/{slug}/requests/{request_id}/verify"): {"code": "123456"},
 }
+# Public endpoints that take no other workspace's id (a storefront names its own shop).
+NO_FOREIGN_ID = {("post", "/api/v1/privacy/public/{slug}/requests")}
 
 
 def _operations():
@@ -51,12 +55,16 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api):
     checkout = other_api.post("/api/v1/abandoned-checkouts", {
         "lines": [{"sku": "THEIRS-1", "quantity": 1, "unit_price": "10.00"}],
         "abandoned_at": "2026-01-01T10:00:00Z", "email": "asha@example.com"}).json()
+    request = other_api.client.post("/api/v1/privacy/public/globex/requests",
+                                    {"email": "asha@example.com", "kind": "access"},
+                                    content_type="application/json").json()
     ids = {"customer_id": theirs["id"], "product_id": product["id"], "order_id": order["id"],
-           "return_id": returned["id"], "draft_id": draft["id"], "checkout_id": checkout["id"]}
+           "return_id": returned["id"], "draft_id": draft["id"], "checkout_id": checkout["id"],
+           "request_id": request["request_id"], "slug": "acme"}
     checked = 0
     for path, method in _operations():
         params = re.findall(r"{(\w+)}", path)
-        if not params:
+        if not params or (method, path) in NO_FOREIGN_ID:
             continue
         assert all(p in ids for p in params), f"add an id for {path} to this test"
         url = path.format(**ids)
