@@ -97,3 +97,12 @@ def retention_sweep_all() -> None:
         reports = retention.retention_sweep(workspace_id=wid, apply=True, actor=actor)
         log.info("retention_swept", workspace=str(wid),
                  disposed={r.name: r.disposed for r in reports if r.disposed})
+
+
+@db_task(retries=5, retry_delay=30)
+def send_notice(workspace_id: str, email: str, subject: str, body: str) -> None:
+    """Tell the requester how their request ended (the address travels with the job because
+    an erasure has already removed it from the database)."""
+    workspace = Workspace.objects.get(id=uuid.UUID(workspace_id))
+    send_mail(subject=f"{subject} ({workspace.name})", message=body, from_email=None,
+              recipient_list=[email])

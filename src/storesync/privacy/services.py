@@ -236,6 +236,8 @@ def dsr_reject(*, workspace_id: uuid.UUID, request_id: uuid.UUID | str, actor: a
         audit.record(action=audit.Action.PRIVACY_REQUEST_REJECTED, actor=actor,
                      workspace_id=workspace_id, subject_type="privacy_request",
                      subject_id=request.id, detail={"reason": reason})
+        if request.status != RequestStatus.UNVERIFIED:
+            _notify(request, f"We could not carry out your request: {reason}")
     return request
 
 
@@ -249,6 +251,32 @@ def _subject(request: DataSubjectRequest) -> tuple[Subject, list[bytes]]:
                            else None)
     digests = email_digests(DataSubjectRequest, request.workspace_id, email) if email else []
     return subject, digests
+
+
+NOTICES = {
+    RequestKind.ERASURE: "We have erased your personal data. Records the law obliges us to keep "
+                         "(tax invoices) keep only what the law requires, until the legal period "
+                         "ends. Sales channels that received your data are asked to erase it too.",
+    RequestKind.CORRECTION: "We have corrected your data, and asked the sales channels that "
+                            "hold a copy to correct it too.",
+    RequestKind.RESTRICTION: "Your data is now restricted: we keep it but do not use it.",
+    RequestKind.OBJECTION: "We no longer use your data for marketing or analytics.",
+    RequestKind.DO_NOT_SELL: "We will not sell or share your data for advertising.",
+}
+
+
+def _notify(request: DataSubjectRequest, body: str, email: str = "") -> None:
+    """Email the requester after commit (``email`` when the row no longer holds it)."""
+    if not email:
+        with personal_data_access(actor=SYSTEM, workspace_id=request.workspace_id,
+                                  purpose=Purpose.DATA_SUBJECT_REQUEST):
+            email = request.email or ""
+    if not email:
+        return
+    from storesync.privacy.rights_tasks import send_notice
+
+    wid, title = str(request.workspace_id), f"Your privacy request: {request.kind}"
+    transaction.on_commit(lambda: send_notice(wid, email, title, body))
 
 
 def _complete(request: DataSubjectRequest, outcome: dict[str, Any]) -> None:
@@ -295,6 +323,7 @@ def _run_export(request: DataSubjectRequest) -> None:
 
 def _run_erasure(request: DataSubjectRequest) -> None:
     subject, digests = _subject(request)
+    _notify(request, NOTICES[RequestKind.ERASURE])  # reads the address before it goes
     counts = erasure.erase_locally(subject, request, digests)
     made = propagation.plan(request, subject, action="erasure")
     request.email = None
@@ -327,6 +356,7 @@ def _run_restriction(request: DataSubjectRequest) -> None:
     request.local_done_at = timezone.now()
     request.save(update_fields=["local_done_at"])
     _complete(request, {"flag": flag, "customers": len(request.customer_ids)})
+    _notify(request, NOTICES[RequestKind(request.kind)])
 
 
 def _run_correction(request: DataSubjectRequest) -> None:
@@ -348,6 +378,7 @@ def _run_correction(request: DataSubjectRequest) -> None:
     request.outcome = {"corrected_fields": sorted(changes),
                        "customers": len(subject.customer_ids), "recipients": made}
     request.save(update_fields=["local_done_at", "outcome"])
+    _notify(request, NOTICES[RequestKind.CORRECTION])
     if not made:
         _complete(request, {})
 

@@ -87,3 +87,16 @@ def test_rejection_needs_a_reason(shop):
     done = services.dsr_reject(workspace_id=shop.ws, request_id=request.id, actor=ACTOR,
                                reason="An order is still being delivered; ask again after.")
     assert done.status == "rejected"
+
+
+def test_the_requester_hears_how_it_ended(shop):
+    from django.core import mail
+
+    rejected = submitted_and_verified(shop.slug, "erasure")
+    services.dsr_reject(workspace_id=shop.ws, request_id=rejected.id, actor=ACTOR,
+                        reason="An order is still on its way.")
+    assert "still on its way" in mail.outbox[-1].body and mail.outbox[-1].to == [EMAIL]
+    erased = submitted_and_verified(shop.slug, "erasure")
+    services.dsr_approve(workspace_id=shop.ws, request_id=erased.id, actor=ACTOR)
+    assert "erased your personal data" in mail.outbox[-1].body
+    assert mail.outbox[-1].to == [EMAIL]
