@@ -45,7 +45,7 @@ def subject_find(*, workspace_id: uuid.UUID, email: str = "",
                  customer_ids: list[uuid.UUID] | None = None,
                  connection_id: uuid.UUID | None = None) -> Subject:
     """The subject with this email (and/or these customers), or, with ``connection_id`` and no
-    email, every customer who ordered through that connection."""
+    email, that connection's orders and the customers who bought only through it."""
     with workspace_scope(workspace_id):
         ids = set(customer_ids or ())
         order_q, draft_q, checkout_q = Q(pk__in=[]), Q(pk__in=[]), Q(pk__in=[])
@@ -57,9 +57,14 @@ def subject_find(*, workspace_id: uuid.UUID, email: str = "",
             draft_q |= Q(email_bidx__in=email_digests(DraftOrder, workspace_id, email))
             checkout_q |= Q(email_bidx__in=email_digests(AbandonedCheckout, workspace_id, email))
         if connection_id is not None and not email:
+            # The shop's orders go; its customers go too unless they also bought elsewhere
+            # (another channel's or a manual order), whose records are not that shop's.
             order_q |= Q(connection_id=connection_id)
-            ids |= {c for c in Order.objects.filter(connection_id=connection_id)
-                    .values_list("customer_id", flat=True).distinct() if c}
+            via = {c for c in Order.objects.filter(connection_id=connection_id)
+                   .values_list("customer_id", flat=True).distinct() if c}
+            elsewhere = set(Order.objects.filter(customer_id__in=via).exclude(
+                connection_id=connection_id).values_list("customer_id", flat=True))
+            ids |= via - elsewhere
         if ids:
             order_q |= Q(customer_id__in=ids)
             draft_q |= Q(customer_id__in=ids)

@@ -9,6 +9,7 @@ from django.db import connection
 from storesync.channels.models import Connection
 from storesync.core.tenancy import workspace_scope
 from storesync.customers.models import Address, Customer
+from storesync.customers.services import CustomerInput, customer_create
 from storesync.orders.models import AbandonedCheckout, Order
 from storesync.privacy import erasure, propagation, rights_tasks, services, signals
 from storesync.privacy.datamap import gst_invoice_held_until
@@ -196,14 +197,21 @@ def test_platform_requests_are_idempotent_per_event(shop):
 
 def test_shop_redact_erases_every_customer_of_that_connection(shop):
     conn = _connection(shop.ws)
-    other = make_order(shop.ws, email="other.buyer@example.com")
+    only_there = customer_create(workspace_id=shop.ws, actor=ACTOR, data=CustomerInput(
+        first_name="Only", email="only.there@example.com"))
+    other = make_order(shop.ws, customer=only_there, email="only.there@example.com")
+    also_manual = shop.orders[0]  # Meera bought through the shop and by hand
     with workspace_scope(shop.ws):
-        Order.objects.filter(id=other.id).update(connection_id=conn.id)
+        Order.objects.filter(id__in=[other.id, also_manual.id]).update(connection_id=conn.id)
     services.request_from_platform(workspace_id=shop.ws, connection_id=conn.id,
                                    topic="shop/redact", event_id="shop-1")
     with workspace_scope(shop.ws):
         assert Order.objects.get(id=other.id).__dict__["email"] is None
+        assert Order.objects.get(id=also_manual.id).__dict__["email"] is None
+        assert Customer.objects.get(id=only_there.id).__dict__["email"] is None
+        # her manual order and her customer record are not that shop's to erase
         assert Customer.objects.get(id=shop.customer.id).__dict__["email"] is not None
+        assert Order.objects.get(id=shop.orders[1].id).__dict__["email"] is not None
 
 
 def test_a_large_b2c_invoice_is_held_but_a_small_one_is_not(shop):
