@@ -102,6 +102,7 @@ class RequestOut(Schema):
     matched_customers: int
     outcome: dict[str, Any]
     propagations: list[PropagationOut] = []
+    details: dict[str, str] = {}
 
 
 def _view(item: QueueItem, with_propagations: bool = False) -> dict[str, Any]:
@@ -128,11 +129,14 @@ def list_requests(request: HttpRequest, status: str | None = Query(None, max_len
     return [_view(i) for i in items]
 
 
-@router.get("/requests/{request_id}", response=RequestOut, summary="Read a request")
+@router.get("/requests/{request_id}", response=RequestOut,
+            summary="Read a request, with what it asks for (an audited read)")
 def get_request(request: HttpRequest, request_id: str) -> dict[str, Any]:
     who = require(request, Perm.MANAGE_PRIVACY)
-    return _view(selectors.request_get(workspace_id=who.workspace_id, request_id=request_id),
-                 with_propagations=True)
+    item = selectors.request_get(workspace_id=who.workspace_id, request_id=request_id)
+    view = _view(item, with_propagations=True)
+    view["details"] = selectors.request_details(request=item.request, actor=who.actor)
+    return view
 
 
 class ActionIn(Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,8 @@ from storesync.core.errors import NotFound
 from storesync.core.ids import parse_id
 from storesync.core.tenancy import workspace_scope
 from storesync.privacy.requests_models import DataSubjectRequest, Propagation, RequestStatus
+from storesync.security.access import Purpose, personal_data_access
+from storesync.security.audit import Actor
 
 OPEN = (RequestStatus.PENDING, RequestStatus.IN_PROGRESS)
 
@@ -69,3 +72,11 @@ def request_propagations(*, workspace_id: uuid.UUID,
 def public_status(*, workspace_id: uuid.UUID, request_id: uuid.UUID | str) -> DataSubjectRequest:
     """The request as its requester may see it (no personal data is read)."""
     return request_get(workspace_id=workspace_id, request_id=request_id).request
+
+
+def request_details(*, request: DataSubjectRequest, actor: Actor) -> dict[str, str]:
+    """What the requester asked for (proposed corrections, their message): an audited read."""
+    with personal_data_access(actor=actor, workspace_id=request.workspace_id,
+                              purpose=Purpose.DATA_SUBJECT_REQUEST):
+        raw = request.details
+    return dict(json.loads(raw)) if raw else {}

@@ -51,6 +51,9 @@ def test_correction_is_applied_by_staff_through_customer_services_and_signalled(
     request = submitted_and_verified(shop.slug, "correction",
                                      details={"last_name": "Iyer-Rao"})
     assert request.status == "pending"  # a name change waits for a person
+    from storesync.privacy.selectors import request_details
+
+    assert request_details(request=request, actor=ACTOR) == {"last_name": "Iyer-Rao"}
     signals.correction_requested.connect(receiver)
     try:
         services.dsr_approve(workspace_id=shop.ws, request_id=request.id, actor=ACTOR)

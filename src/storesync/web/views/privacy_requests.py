@@ -63,5 +63,6 @@ def detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
         return redirect("web:privacy_detail", request_id=request_id)
     return render(request, "storesync/settings/privacy_detail.html", {
         "item": item, "req": item.request,
+        "details": selectors.request_details(request=item.request, actor=member.actor),
         "propagations": selectors.request_propagations(workspace_id=member.workspace.id,
                                                        request_id=request_id)})
