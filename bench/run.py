@@ -1,6 +1,6 @@
 """Run the benchmarks and write their figures into docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py [--only encryption,orders,orderlist,collections,csv]
+    .venv/bin/python bench/run.py [--only encryption,orders,orderlist,collections,csv,privacy]
                                   [--customers N] [--variants N]
                                   [--orders N] [--list-orders N] [--databases sqlite,postgres]
                                   [--quick]
@@ -27,6 +27,7 @@ from pathlib import Path
 
 from catalog_sections import collections_section, csv_section
 from order_sections import orderlist_section, orders_section
+from privacy_sections import privacy_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -222,8 +223,26 @@ def run_csv(args: argparse.Namespace) -> None:
     write_section("csv", csv_section(results))
 
 
+def run_privacy(args: argparse.Namespace) -> None:
+    results: list[dict] = []
+    for database in args.databases.split(","):
+        customers = args.privacy_customers if database == "postgres" else \
+            min(args.privacy_customers, 100_000)
+        print(f"privacy benchmark on {database}: up to {customers:,} filler customers",
+              flush=True)
+        result = run_one("privacy.py", database, [
+            "--customers", str(customers), "--load-seconds", str(args.privacy_load_seconds),
+            "--samples", "10" if args.quick else "40"],
+            pg_name=f"{PG_DATABASE}_privacy")
+        print(json.dumps(result), flush=True)
+        if "skipped" not in result:
+            result["measured"] = machine()
+            results = remember("privacy", result)
+    write_section("privacy", privacy_section(results))
+
+
 BENCHMARKS = {"encryption": run_encryption, "orders": run_orders, "orderlist": run_orderlist,
-              "collections": run_collections, "csv": run_csv}
+              "collections": run_collections, "csv": run_csv, "privacy": run_privacy}
 
 
 def main() -> None:
@@ -233,6 +252,10 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--orders", type=int, default=2000, help="order creation benchmark")
     parser.add_argument("--variants", type=int, default=100_000, help="CSV benchmark")
+    parser.add_argument("--privacy-customers", type=int, default=1_000_000,
+                        help="filler customers (10 orders each) for the privacy benchmark")
+    parser.add_argument("--privacy-load-seconds", type=int, default=600,
+                        help="time budget of the privacy benchmark's bulk load")
     parser.add_argument("--list-orders", type=int, default=1_000_000,
                         help="orders in the database for the order list benchmark")
     parser.add_argument("--requests", type=int, default=200, help="per order list scenario")

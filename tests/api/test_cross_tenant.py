@@ -57,8 +57,12 @@ SAMPLE_BODIES = {
         "record_type": "customer", "record_id": "00000000-0000-0000-0000-000000000000"},
     ("put", "/api/v1/privacy/breaches/{breach_id}/notices/{kind}"): {"text": "Mallory"},
     ("post", "/api/v1/privacy/breaches/{breach_id}/notices/{kind}/sent"): {},
+    ("post", "/api/v1/privacy/requests/{request_id}/actions"): {"action": "approve"},
+    ("post", "/api/v1/privacy/public/{slug}/requests/{request_id}/verify"): {"code": "123456"},
 }
 MULTIPART = {("post", "/api/v1/products/{product_id}/images")}
+# Public endpoints that take no other workspace's id (a storefront names its own shop).
+NO_FOREIGN_ID = {("post", "/api/v1/privacy/public/{slug}/requests")}
 
 
 def _operations():
@@ -116,6 +120,9 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other
         "title": "Theirs", "description": "Theirs", "categories": ["user.name"],
         "window_start": "2026-01-01T00:00:00Z", "window_end": "2026-01-02T00:00:00Z",
         "discovered_at": "2026-01-03T00:00:00Z", "contact": "dpo@globex.example"}).json()
+    request = other_api.client.post("/api/v1/privacy/public/globex/requests",
+                                    {"email": "asha@example.com", "kind": "access"},
+                                    content_type="application/json").json()
     ids = {
         "collection_id": collection["id"],
         "image_id": image["id"],
@@ -136,11 +143,13 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other
         "processor_id": processor["id"],
         "breach_id": breach["id"],
         "kind": "authority",
+        "request_id": request["request_id"],
+        "slug": "acme",
     }
     checked = 0
     for path, method in _operations():
         params = re.findall(r"{(\w+)}", path)
-        if not params:
+        if not params or (method, path) in NO_FOREIGN_ID:
             continue
         assert all(p in ids for p in params), f"add an id for {path} to this test"
         url = path.format(**ids)

@@ -20,6 +20,7 @@ from storesync.api import (
     order_operations,
     orders,
     privacy,
+    privacy_rights,
     workspace,
 )
 from storesync.api.auth import TokenAuth
@@ -51,3 +52,5 @@ api.add_router("/imports", bulk.imports)
 api.add_router("/exports", bulk.exports)
 api.add_router("/jobs", jobs.router)
 api.add_router("/privacy", privacy.router)
+api.add_router("/privacy", privacy_rights.router)
+api.add_router("/privacy/public", privacy_rights.public)

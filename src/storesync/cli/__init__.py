@@ -18,6 +18,7 @@ COMMANDS = {
     "sandbox": "sandbox shopify|woocommerce --port N: a local simulator of the platform",
     "import": "import products|inventory FILE --workspace SLUG: validated CSV import",
     "export": "export products|inventory|orders --workspace SLUG: CSV to standard output",
+    "privacy": "privacy retention --dry-run|--apply [--workspace SLUG]: apply retention rules",
     "audit": "audit verify: prove the audit log's hash chains are intact",
     "keys": "keys rotate: re-encrypt all personal data and secrets under new data keys",
 }

@@ -23,3 +23,7 @@ class PrivacyConfig(AppConfig):
     def ready(self) -> None:
         post_save.connect(_workspace_created, sender="core.Workspace",
                           dispatch_uid="storesync_privacy_workspace_created")
+        # Registers the data-map system check and the built-in retention targets.
+        from storesync.privacy import datamap, retention, rights_tasks, wiring  # noqa: F401
+
+        wiring.install()

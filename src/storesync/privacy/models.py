@@ -16,17 +16,31 @@ from storesync.privacy.governance_models import (
     PolicyVersion,
     Processor,
 )
+from storesync.privacy.requests_models import (
+    DataSubjectRequest,
+    LegalHold,
+    Propagation,
+    RetentionRun,
+    RightsSettings,
+    SubjectRestriction,
+)
 
 __all__ = [
     "Breach",
     "BreachSubject",
     "ConsentEntry",
+    "DataSubjectRequest",
     "GuardianConsent",
+    "LegalHold",
     "PolicyAcceptance",
     "PolicyMailing",
     "PolicyStaffNotice",
     "PolicyVersion",
     "PrivacySettings",
     "Processor",
+    "Propagation",
+    "RetentionRun",
+    "RightsSettings",
     "SubjectAge",
+    "SubjectRestriction",
 ]

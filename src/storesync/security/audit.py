@@ -65,6 +65,18 @@ class Action(StrEnum):
     BREACH_RECORDED = "breach.recorded"
     BREACH_NOTICE_EDITED = "breach.notice_edited"
     BREACH_NOTICE_SENT = "breach.notice_sent"
+    PRIVACY_REQUEST_RECEIVED = "privacy.request_received"
+    PRIVACY_REQUEST_VERIFIED = "privacy.request_verified"
+    PRIVACY_REQUEST_APPROVED = "privacy.request_approved"
+    PRIVACY_REQUEST_COMPLETED = "privacy.request_completed"
+    PRIVACY_REQUEST_REJECTED = "privacy.request_rejected"
+    PRIVACY_SUBJECT_ERASED = "privacy.subject_erased"
+    PRIVACY_EXPORT_DOWNLOADED = "privacy.export_downloaded"
+    PRIVACY_RESTRICTION_CHANGED = "privacy.restriction_changed"
+    PRIVACY_CORRECTION_APPLIED = "privacy.correction_applied"
+    PRIVACY_PROPAGATION_RESULT = "privacy.propagation_result"
+    RETENTION_SWEPT = "privacy.retention_swept"
+    RIGHTS_SETTINGS_CHANGED = "privacy.rights_settings_changed"
 
 
 @dataclass(frozen=True)

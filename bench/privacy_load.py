@@ -1,0 +1,69 @@
+"""Bench-only bulk loader: fills a workspace with filler customers, orders and abandoned
+checkouts by copying one real (encrypted) template row with ``INSERT ... SELECT`` over a
+generated series (PostgreSQL ``generate_series``, SQLite a recursive CTE), in chunks, until a
+row count or a time budget is reached.
+
+Filler rows carry the template's ciphertext under new ids, so they could not be decrypted
+(the associated data binds a ciphertext to its row): they exist to give the tables realistic
+size and indexes. Their blind indexes are random, so no measured subject matches them. Never
+use this outside benchmarks.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from django.db import connection, models, transaction
+
+
+def _uuid_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "gen_random_uuid()"
+    return "lower(hex(randomblob(16)))"
+
+
+def _random16_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "decode(md5(random()::text || s.i::text), 'hex')"
+    return "randomblob(16)"
+
+
+def _series(n: int) -> str:
+    if connection.vendor == "postgresql":
+        return f"generate_series(1, {n}) AS s(i)"
+    return f"(WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < {n}) " \
+        "SELECT i FROM r) AS s"
+
+
+def copy_rows(model: type[models.Model], template_id: uuid.UUID, n: int,
+              overrides: dict[str, str]) -> None:
+    """Insert ``n`` copies of one row, with SQL expressions (over ``s.i``, the row number, and
+    ``t``, the template) replacing some columns; ``{uuid}``/``{random16}`` are expanded."""
+    table = model._meta.db_table
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        column = field.column
+        columns.append(connection.ops.quote_name(column))
+        expr = overrides.get(column, f"t.{connection.ops.quote_name(column)}")
+        values.append(expr.format(uuid=_uuid_sql(), random16=_random16_sql()))
+    pk = model._meta.pk
+    assert pk is not None
+    template = pk.get_db_prep_value(template_id, connection)
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
+           f"FROM {_series(n)}, (SELECT * FROM {table} WHERE {pk.column} = %s) AS t")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [template])
+
+
+def load_until(step: Callable[[int, int], None], *, total: int, chunk: int,
+               budget_s: float) -> int:
+    """Call ``step(offset, size)`` in chunks until ``total`` rows or ``budget_s`` seconds."""
+    done, started = 0, time.perf_counter()
+    while done < total and time.perf_counter() - started < budget_s:
+        size = min(chunk, total - done)
+        with transaction.atomic():
+            step(done, size)
+        done += size
+    return done

@@ -1,0 +1,48 @@
+"""Where the privacy engine's parts meet: consents appear in every access export, and the
+processors a subject's data was shared with hear of its erasure and correction.
+
+Registered once, from ``PrivacyConfig.ready``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storesync.core.tenancy import workspace_scope
+from storesync.privacy import export, propagation
+from storesync.privacy.consent_models import ConsentEntry, SubjectType
+from storesync.privacy.governance_models import Processor
+from storesync.privacy.subject_data import Subject
+from storesync.security.audit import Action, chain_of
+from storesync.security.models import AuditEvent
+
+
+def consents_section(subject: Subject) -> list[dict[str, Any]]:
+    """Every consent decision of the subject's customer records, oldest first."""
+    ids = [str(customer_id) for customer_id in subject.customer_ids]
+    with workspace_scope(subject.workspace_id):
+        rows = ConsentEntry.objects.filter(subject_type=SubjectType.CUSTOMER,
+                                           subject_id__in=ids).order_by("recorded_at", "id")
+        return [{"customer_id": e.subject_id, "purpose": e.purpose, "state": e.state,
+                 "source": e.source, "policy_version": e.policy_version,
+                 "recorded_at": e.recorded_at.isoformat()} for e in rows]
+
+
+def processor_recipients(subject: Subject) -> list[tuple[str, str, str]]:
+    """The processors that received this subject's data: every ``share_payload`` call is an
+    audit event naming the processor, so the audit log is the record of who got what."""
+    ids = [str(customer_id) for customer_id in subject.customer_ids]
+    if not ids:
+        return []
+    shared = AuditEvent.objects.filter(
+        chain=chain_of(subject.workspace_id), action=Action.PROCESSOR_SHARED,
+        subject_type=SubjectType.CUSTOMER, subject_id__in=ids).values_list("detail", flat=True)
+    processor_ids = {str(detail.get("processor_id")) for detail in shared if detail}
+    with workspace_scope(subject.workspace_id):
+        processors = Processor.objects.filter(id__in=processor_ids).values_list("id", "name")
+        return [("processor", str(pid), name) for pid, name in processors]
+
+
+def install() -> None:
+    export.register_export_section("consents", consents_section)
+    propagation.register_recipients("processors", processor_recipients)

@@ -1,0 +1,68 @@
+"""Settings → Privacy requests: the staff queue, by deadline, overdue flagged, and one
+request's page with its actions (approve, reject with a reason, lift a restriction, retry a
+recipient)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from storesync.core.errors import NotFound, StoresyncError
+from storesync.core.permissions import Perm
+from storesync.privacy import propagation, selectors, services
+from storesync.web.membership import member_of, member_required
+
+
+@require_GET
+@member_required(Perm.MANAGE_PRIVACY)
+def queue(request: HttpRequest) -> HttpResponse:
+    member = member_of(request)
+    items = selectors.request_queue(workspace_id=member.workspace.id)
+    return render(request, "storesync/settings/privacy_queue.html", {
+        "items": items, "overdue": sum(1 for i in items if i.overdue),
+        "centre_path": f"/privacy/{member.workspace.slug}/"})
+
+
+def _act(request: HttpRequest, request_id: uuid.UUID) -> str:
+    member = member_of(request)
+    wid, actor, action = member.workspace.id, member.actor, request.POST.get("action", "")
+    if action == "approve":
+        services.dsr_approve(workspace_id=wid, request_id=request_id, actor=actor)
+        return "Approved: the request is being carried out."
+    if action == "reject":
+        services.dsr_reject(workspace_id=wid, request_id=request_id, actor=actor,
+                            reason=request.POST.get("reason", ""))
+        return "Rejected; the requester sees the reason."
+    if action == "lift":
+        services.restriction_lift(workspace_id=wid, request_id=request_id, actor=actor)
+        return "Restriction lifted."
+    if action == "retry":
+        propagation.propagation_retry(workspace_id=wid, propagation_id=uuid.UUID(
+            request.POST.get("propagation_id", "")))
+        return "Retried."
+    raise Http404("Unknown action.")
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Perm.MANAGE_PRIVACY)
+def detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+    member = member_of(request)
+    try:
+        item = selectors.request_get(workspace_id=member.workspace.id, request_id=request_id)
+    except NotFound:
+        raise Http404("No such request.") from None
+    if request.method == "POST":
+        try:
+            messages.success(request, _act(request, request_id))
+        except (StoresyncError, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", "That recipient does not exist."))
+        return redirect("web:privacy_detail", request_id=request_id)
+    return render(request, "storesync/settings/privacy_detail.html", {
+        "item": item, "req": item.request,
+        "details": selectors.request_details(request=item.request, actor=member.actor),
+        "propagations": selectors.request_propagations(workspace_id=member.workspace.id,
+                                                       request_id=request_id)})
