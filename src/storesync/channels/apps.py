@@ -11,3 +11,26 @@ class ChannelsConfig(AppConfig):
         from storesync.inventory.signals import stock_changed
 
         stock_changed.connect(outbox.on_stock_changed, dispatch_uid="channels_outbox")
+        _register_retention()
+
+
+def _register_retention() -> None:
+    """Webhook bodies carry buyers' contact details: kept 30 days for replays and audits,
+    then deleted by the privacy engine's sweep once handled. Events not processed yet and held
+    privacy requests wait."""
+    from datetime import timedelta
+
+    from storesync.channels.models import InboxEvent, InboxState
+    from storesync.privacy.retention import (
+        RetentionTarget,
+        delete_rows,
+        register_retention_target,
+    )
+
+    register_retention_target(RetentionTarget(
+        "channels.inbox_event", "webhook payloads: deleted 30 days after they arrived, once "
+        "handled",
+        lambda ws, now, settings: InboxEvent.objects.filter(
+            received_at__lt=now - timedelta(days=30),
+            state__in=[InboxState.PROCESSED, InboxState.FAILED]),
+        delete_rows(InboxEvent)))

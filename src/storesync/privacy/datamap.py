@@ -103,6 +103,12 @@ CATEGORIES: dict[str, Category] = {c.name: c for c in (
     Category("user.request.export", "An access export waiting to be downloaded",
              ("data_subject_request",), LegalBasis.LEGAL_OBLIGATION,
              "until downloaded or 7 days", ()),
+    Category("user.channel.webhook_payload", "Raw webhook bodies from sales channels (orders "
+             "with the buyer's contact and address)", ("order_fulfilment",), LegalBasis.CONTRACT,
+             "30 days after arrival (privacy requests held until handled)", ()),
+    Category("user.contact", "A guardian's contact, recorded with their consent for a child",
+             ("legal_obligation",), LegalBasis.LEGAL_OBLIGATION,
+             "as long as the child's consent is relied on", ()),
     Category("system.credentials", "Channel credentials (not personal)", (), LegalBasis.CONTRACT,
              "while the connection exists", (), personal=False),
     Category("system.idempotency", "Stored API responses (not personal once expired)",
@@ -147,6 +153,13 @@ PLAIN_ALLOWED: dict[tuple[str, str], str] = {
     ("auth.permission", "codename"): "Django's permission codes, not people",
     ("security.apitoken", "name"): "an API token's label",
     ("privacy.propagation", "recipient_name"): "a connection's or processor's name",
+    ("privacy.processor", "name"): "a processor's business name (a courier, a gateway)",
+    ("customers.customer", "email_marketing_state"): "a consent state (subscribed, ...) of a "
+                                                     "customer whose contact is encrypted",
+    ("customers.customer", "email_marketing_opt_in_level"): "how consent was confirmed "
+                                                            "(single or double opt-in)",
+    ("customers.customer", "email_marketing_source"): "where consent was collected (checkout, "
+                                                      "storefront banner, ...)",
 }
 
 PERSONAL_NAME_HINTS = ("name", "email", "phone", "address", "line1", "line2", "city",

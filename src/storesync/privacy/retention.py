@@ -58,7 +58,7 @@ def targets() -> list[RetentionTarget]:
     return [_targets[k] for k in sorted(_targets)]
 
 
-def _delete(model: type[models.Model]) -> Dispose:
+def delete_rows(model: type[models.Model]) -> Dispose:
     """Delete a batch: one ``DELETE ... WHERE pk IN (SELECT ... LIMIT n)`` when nothing
     cascades from the model (Django collects and cascades otherwise)."""
 
@@ -125,7 +125,7 @@ def _audit_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
 for _target in (
     RetentionTarget("orders.abandoned_checkout",
                     "abandoned checkouts: deleted after the workspace's period (90 days)",
-                    _checkouts_due, _delete(AbandonedCheckout)),
+                    _checkouts_due, delete_rows(AbandonedCheckout)),
     RetentionTarget("customers.inactive_customer",
                     "customers with no order for the workspace's period (3 years): personal "
                     "fields erased, addresses deleted", _inactive_due, _erase_customers),
@@ -134,7 +134,7 @@ for _target in (
                     _holds_due, _release_holds),
     RetentionTarget("privacy.request",
                     "closed requests kept 3 years as proof, unverified ones 7 days",
-                    _requests_due, _delete(DataSubjectRequest)),
+                    _requests_due, delete_rows(DataSubjectRequest)),
     RetentionTarget("privacy.export", "access exports: dropped 7 days after they were made",
                     _exports_due, _drop_exports),
     RetentionTarget("security.audit_event",
