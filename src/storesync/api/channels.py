@@ -38,8 +38,10 @@ class ConnectionOut(Schema):
 
 class DeadLetterOut(Schema):
     id: uuid.UUID
-    listing_id: uuid.UUID
-    sku: str
+    kind: str  # quantity | fulfillment
+    listing_id: uuid.UUID | None
+    sku: str  # empty for a shipment
+    subject: str  # the SKU, or "shipment #1001.1"
     attempts: int
     last_error: str
     created_at: datetime
@@ -98,7 +100,9 @@ class MappingOut(Schema):
 
 
 def _dead_letter_out(item: OutboxItem) -> dict[str, Any]:
-    return {"id": item.id, "listing_id": item.listing_id, "sku": item.listing.variant.sku,
+    return {"id": item.id, "kind": item.kind, "listing_id": item.listing_id,
+            "sku": item.listing.variant.sku if item.listing else "",
+            "subject": item.subject,
             "attempts": item.attempts, "last_error": item.last_error,
             "created_at": item.created_at}
 
