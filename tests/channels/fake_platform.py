@@ -152,9 +152,9 @@ class Connector:
                             platform_topic=headers.get("X-Test-Topic", ""), payload=payload,
                             resource_id=str(payload.get("id", "")))
 
-    def parse_event(self, event: WebhookEvent) -> None:
+    def parse_event(self, event: WebhookEvent) -> None:  # noqa: RET501 (Protocol shape)
         """The test platform's bodies carry no full record: the engine reconciles instead."""
-        return None
+        return
 
     def list_subscriptions(self) -> list[Subscription]:
         return []

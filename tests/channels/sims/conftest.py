@@ -24,7 +24,6 @@ from storesync.core.tenancy import system_scope, workspace_scope
 from storesync.inventory.services import location_create, stock_receive
 from storesync.security.audit import Actor
 from tests.channels.sandbox.shopify.receiver import Receiver as ShopifyReceiver
-from tests.channels.sandbox.woocommerce.conftest import Receiver as WooReceiver
 from tests.channels.sandbox.woocommerce.conftest import receiver as woo_receiver_fixture
 
 ACTOR = Actor.system("test")

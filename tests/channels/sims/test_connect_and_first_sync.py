@@ -71,7 +71,7 @@ def test_shopify_first_sync_matches_by_sku_and_lists_the_rest(workspace, shopify
     shop = connect_shopify(shopify)
     channel_skus = sorted(v.sku for v in shopify.shop.variants.values())
     known = channel_skus[:2]
-    hub_catalog(ws, {sku: 4 for sku in known})
+    hub_catalog(ws, dict.fromkeys(known, 4))
 
     report = initial.connection_initial_sync(workspace_id=ws, connection_id=shop.id,
                                              actor=ACTOR)
@@ -125,7 +125,7 @@ def test_woocommerce_first_sync_from_the_cli_imports_recent_orders(workspace, wo
     skus = sorted(p["sku"] for p in httpx.get(
         f"{woo.url}/wp-json/wc/v3/products", auth=(store_key(), store_secret()),
         timeout=10).json() if p.get("sku") and p.get("type") == "simple")
-    hub_catalog(ws, {sku: 5 for sku in skus})
+    hub_catalog(ws, dict.fromkeys(skus, 5))
     sale = httpx.post(f"{woo.url}/_sandbox/orders", timeout=10, json={
         "line_items": [{"sku": skus[0], "quantity": 2}], "status": "processing"})
     assert sale.status_code < 300, sale.text

@@ -58,7 +58,7 @@ def shop(workspace, shopify, shopify_receiver):
     ws = workspace.workspace.id
     shopify_control(shopify, "seed", {"products": 1, "variants_per_product": 2, "stock": 9})
     skus = sorted(v.sku for v in shopify.shop.variants.values())
-    variants = hub_catalog(ws, {sku: 5 for sku in skus})
+    variants = hub_catalog(ws, dict.fromkeys(skus, 5))
     undo = point_webhooks_at(base_of(shopify_receiver.url))
     try:
         connection = connect_shopify(shopify)
@@ -177,6 +177,8 @@ def test_a_woocommerce_sale_and_cancellation_arrive_by_webhook(workspace, woo, w
 
     from tests.channels.sims.conftest import WOO_KEY, WOO_SECRET
 
+    # WooCommerce dates a change to the second; a later change is a later second.
+    control.post("/_sandbox/clock", json={"advance_s": 5})
     cancelled = control.put(f"/wp-json/wc/v3/orders/{sale['id']}", auth=(WOO_KEY, WOO_SECRET),
                             json={"status": "cancelled"})
     assert cancelled.status_code == 200, cancelled.text
