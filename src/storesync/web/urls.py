@@ -4,6 +4,7 @@ from django.urls import path
 
 from storesync.web.views import (
     audit,
+    channel_detail,
     channels,
     customers,
     dashboard,
@@ -56,6 +57,13 @@ urlpatterns = [
     path("channels/", channels.channel_list, name="channels"),
     path("channels/<uuid:connection_id>/replay", channels.dead_letters_replay,
          name="dead_letters_replay"),
+    path("channels/<uuid:connection_id>/", channel_detail.connection_detail, name="connection"),
+    path("channels/<uuid:connection_id>/first-sync", channel_detail.initial_sync_start,
+         name="connection_initial_sync"),
+    path("channels/<uuid:connection_id>/jobs/<uuid:job_id>/retry",
+         channel_detail.job_retry_view, name="connection_job_retry"),
+    path("channels/<uuid:connection_id>/unmatched/<uuid:unmatched_id>/map",
+         channel_detail.unmatched_map, name="connection_unmatched_map"),
     path("security/continue", security.after_mfa, name="after_mfa"),
     path("invitations/<str:token>/", invitations.accept, name="invitation"),
     path("w/", workspaces.workspace_list, name="workspaces"),
