@@ -58,6 +58,8 @@ class InitialSyncReport:
     listed: int = 0
     already_listed: int = 0
     created: int = 0
+    # Variants created without their channel stock: the hub has no active location to hold it.
+    stock_not_imported: int = 0
     unmatched: list[tuple[str, str]] = field(default_factory=list)
     orders: int = 0
     orders_refused: int = 0
@@ -160,7 +162,9 @@ def _match(connection: Connection, found: list[_Found], locations: dict[str, tup
         tick("listings", n, len(found))
     for items in missing.values():
         try:
-            report.created += _create(connection, items, locations, actor)
+            created, without_stock = _create(connection, items, locations, actor)
+            report.created += created
+            report.stock_not_imported += without_stock
             report.listed += len(items)
         except StoresyncError as exc:  # a title or SKU the hub refuses: a person decides
             unmatched += [(item, f"could not create it: {exc.message}") for item in items]
@@ -179,9 +183,11 @@ def _list(connection: Connection, variant: Variant, item: _Found,
 
 
 def _create(connection: Connection, items: list[_Found],
-            locations: dict[str, tuple[str, int]], actor: audit.Actor) -> int:
+            locations: dict[str, tuple[str, int]], actor: audit.Actor) -> tuple[int, int]:
     """One hub product for these variants of one channel product, its stock received at the
-    hub location that feeds the channel, and their listings: all or nothing."""
+    hub location that feeds the channel, and their listings: all or nothing. Returns (created,
+    how many had stock the hub had no location for)."""
+    without_stock = 0
     workspace_id = connection.workspace_id
     product = items[0].product
     options = [name for name in product.option_names if name][:3]
@@ -204,12 +210,14 @@ def _create(connection: Connection, items: list[_Found],
             variant = variants[item.variant.sku.strip()]
             channel_location, quantity = locations.get(item.variant.inventory_item_id, ("", 0))
             hub_location = _hub_location(connection, channel_location)
-            if quantity > 0 and hub_location is not None:
+            if quantity > 0 and hub_location is None:
+                without_stock += 1
+            elif quantity > 0 and hub_location is not None:
                 stock_receive(workspace_id=workspace_id, variant_id=variant.id,
                               location_id=hub_location, quantity=quantity, actor=actor,
                               reason="first sync", reference=f"connection:{connection.id}")
             _list(connection, variant, item, locations, actor)
-    return len(items)
+    return len(items), without_stock
 
 
 def _hub_location(connection: Connection, channel_location_id: str) -> uuid.UUID | None:

@@ -171,6 +171,10 @@ class Command(BaseCommand):
             f"catalog: {report.products} product(s), {report.variants} variant(s); "
             f"{report.listed} listed ({report.created} created in the hub), "
             f"{report.already_listed} already listed, {len(report.unmatched)} unmatched")
+        if report.stock_not_imported:
+            self.stderr.write(f"warning: {report.stock_not_imported} created variant(s) have "
+                              "stock on the channel but the hub has no active location: "
+                              "add one (Locations, in the web UI) and receive it there")
         for sku, reason in report.unmatched:
             self.stdout.write(f"unmatched\t{sku or '(no SKU)'}\t{reason}")
         if not options["skip_orders"]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from storesync.channels.demo import demo_connections_create
 from storesync.cli.common import call, keyring_ready
 from storesync.core.models import User, Workspace
 from storesync.core.services import workspace_create
@@ -67,6 +68,11 @@ class Command(BaseCommand):
             workspace_id=created.workspace.id, count=options["customers"], seed=options["seed"]
         )
         self.stdout.write(f"demo workspace {slug!r}: {count} generated customers")
+        demo_connections_create(workspace_id=created.workspace.id)
+        self.stdout.write(
+            "demo channels: Shopify simulator on 127.0.0.1:8711, WooCommerce simulator on "
+            "127.0.0.1:8712 (they run inside `storesync serve --sandboxes`, as `make run` does)"
+        )
         self.stdout.write(
             "sign in at http://127.0.0.1:8000/accounts/login/ as "
             f"{DEMO_OWNER}; you will be asked to enrol MFA (TOTP)"
