@@ -25,13 +25,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from storesync.catalog.listings import ListingInput
-from storesync.catalog.models import Listing, Variant
+from storesync.catalog.listings import ListingInput, listing_rebind
+from storesync.catalog.models import Listing, ListingStatus, Variant
 from storesync.catalog.services import ProductInput, VariantInput, product_create
 from storesync.channels import reconcile
 from storesync.channels.connectors.base import ChannelProduct, ChannelVariant
 from storesync.channels.models import Connection, LocationMapping, SyncCursor, UnmatchedVariant
-from storesync.channels.services import connector_for, listing_add
+from storesync.channels.services import connector_for, listing_add, queue_push
 from storesync.core.errors import NotFound, StoresyncError, ValidationError
 from storesync.core.ids import parse_id
 from storesync.core.tenancy import workspace_scope
@@ -139,8 +139,8 @@ def _match(connection: Connection, found: list[_Found], locations: dict[str, tup
     counts = Counter(f.variant.sku.strip() for f in found if f.variant.sku.strip())
     with workspace_scope(workspace_id):
         hub = {v.sku: v for v in Variant.objects.filter(sku__in=list(counts))}
-        listed = set(Listing.objects.filter(connection_id=connection.id)
-                     .values_list("variant_id", flat=True))
+        listed = {listing.variant_id: listing for listing in
+                  Listing.objects.filter(connection_id=connection.id)}
     unmatched: list[tuple[_Found, str]] = []
     missing: dict[str, list[_Found]] = defaultdict(list)
     for n, item in enumerate(found, start=1):
@@ -150,8 +150,10 @@ def _match(connection: Connection, found: list[_Found], locations: dict[str, tup
         elif counts[sku] > 1:
             unmatched.append((item, DUPLICATE_SKU))
         elif sku in hub:
-            if hub[sku].id in listed:
+            current = listed.get(hub[sku].id)
+            if current is not None:
                 report.already_listed += 1
+                _rebind_if_moved(connection, current, item, locations, actor)
             else:
                 _list(connection, hub[sku], item, locations, actor)
                 report.listed += 1
@@ -180,6 +182,26 @@ def _list(connection: Connection, variant: Variant, item: _Found,
         external_product_id=item.product.external_id,
         external_variant_id=item.variant.external_id,
         inventory_item_id=item.variant.inventory_item_id, channel_location_id=location))
+
+
+def _rebind_if_moved(connection: Connection, listing: Listing, item: _Found,
+                     locations: dict[str, tuple[str, int]], actor: audit.Actor) -> None:
+    """A listed SKU the channel now has under other ids (made again there): follow it, and
+    push, so the new item shows the hub's quantity."""
+    if (listing.external_variant_id, listing.inventory_item_id) == (
+            item.variant.external_id, item.variant.inventory_item_id):
+        return
+    data = ListingInput(
+        variant_id=listing.variant_id, connection_id=connection.id,
+        external_product_id=item.product.external_id,
+        external_variant_id=item.variant.external_id,
+        inventory_item_id=item.variant.inventory_item_id,
+        channel_location_id=locations.get(item.variant.inventory_item_id, ("", 0))[0])
+    with workspace_scope(connection.workspace_id), transaction.atomic():
+        rebound = listing_rebind(workspace_id=connection.workspace_id, listing_id=listing.id,
+                                 data=data, actor=actor)
+        if rebound.status == ListingStatus.ACTIVE:
+            queue_push(connection.workspace_id, rebound)
 
 
 def _create(connection: Connection, items: list[_Found],

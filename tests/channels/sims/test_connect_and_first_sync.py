@@ -147,3 +147,29 @@ def store_secret() -> str:
     from tests.channels.sims.conftest import WOO_SECRET
 
     return WOO_SECRET
+
+
+def test_a_product_made_again_on_the_channel_is_followed_by_the_next_first_sync(workspace,
+                                                                               shopify):
+    ws = workspace.workspace.id
+    shopify_control(shopify, "seed", {"products": 1, "variants_per_product": 2, "stock": 9})
+    skus = sorted(v.sku for v in shopify.shop.variants.values())
+    hub_catalog(ws, dict.fromkeys(skus, 4))
+    shop = connect_shopify(shopify)
+    initial.connection_initial_sync(workspace_id=ws, connection_id=shop.id, actor=ACTOR,
+                                    orders=False)
+    [old] = shopify.shop.products.values()
+    httpx.delete(f"{shopify.url}/_sandbox/products/{old.id}", timeout=10).raise_for_status()
+    from decimal import Decimal
+
+    shopify.shop.add_product("Made again", [(sku, Decimal("10.00"), 0) for sku in skus])
+
+    again = initial.connection_initial_sync(workspace_id=ws, connection_id=shop.id,
+                                            actor=ACTOR, orders=False)
+
+    assert again.already_listed == 2 and again.listed == 0 and not again.unmatched
+    for sku in skus:
+        variant = shopify.shop.variant_by_sku(sku)
+        assert _listings(ws, shop)[sku].external_variant_id.endswith(f"/{variant.id}")
+        assert shopify.shop.levels[(variant.inventory_item_id,
+                                    shopify.shop.default_location.id)] == 4
