@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from storesync.catalog.models import Listing
-from storesync.channels import initial
+from storesync.channels import initial, selectors
 from storesync.channels.models import InboxEvent, InboxState, OutboxItem, OutboxKind, OutboxState
 from storesync.core.tenancy import workspace_scope
 from storesync.inventory.models import Level
@@ -147,10 +147,10 @@ def test_a_shipment_the_channel_refuses_is_dead_lettered_with_its_reason(
     fulfillment_create(workspace_id=ws, order_id=order.id, actor=ACTOR,
                        fulfillment_order_id=_fulfillment_order(ws, order))
 
-    with workspace_scope(ws):
-        row = OutboxItem.objects.get(kind=OutboxKind.FULFILLMENT)
-    assert row.state == OutboxState.DEAD and "left to fulfil on Shopify" in row.last_error
-    assert row.subject == f"shipment {order.display_name}.1"
+    [row] = selectors.dead_letters(workspace_id=ws, connection_id=connection.id)
+    assert row.kind == OutboxKind.FULFILLMENT and row.state == OutboxState.DEAD
+    assert "left to fulfil on Shopify" in row.last_error
+    assert row.subject == f"shipment {order.display_name}.1"  # as the pages show it
 
 
 def test_a_woocommerce_sale_and_cancellation_arrive_by_webhook(workspace, woo, woo_receiver):
