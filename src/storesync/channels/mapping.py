@@ -10,7 +10,7 @@ from django.db import transaction
 from storesync.catalog.listings import ListingInput
 from storesync.catalog.models import Listing, Variant
 from storesync.channels.initial import JOB_KIND
-from storesync.channels.models import Connection, UnmatchedVariant
+from storesync.channels.models import Connection, InboxEvent, InboxState, UnmatchedVariant
 from storesync.channels.services import listing_add
 from storesync.core.errors import NotFound, ValidationError
 from storesync.core.ids import parse_id
@@ -66,6 +66,17 @@ def variant_search(*, workspace_id: uuid.UUID, query: str, limit: int = 20) -> l
     with workspace_scope(workspace_id):
         return list(Variant.objects.filter(sku__icontains=query.strip())
                     .select_related("product").order_by("sku")[:limit])
+
+
+def held_requests(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
+                  limit: int = 50) -> list[InboxEvent]:
+    """Privacy requests the channel sent (customer data request, redact, shop redact), kept
+    for the privacy engine: topic and arrival only (the payload is personal data)."""
+    with workspace_scope(workspace_id):
+        return list(InboxEvent.objects.filter(connection_id=connection_id,
+                                              state=InboxState.HELD)
+                    .only("id", "topic", "platform_topic", "resource_id", "received_at")
+                    .order_by("received_at")[:limit])
 
 
 def connection_jobs(*, workspace_id: uuid.UUID, connection_id: uuid.UUID) -> list[Job]:

@@ -188,3 +188,26 @@ def test_a_woocommerce_sale_and_cancellation_arrive_by_webhook(workspace, woo, w
     assert _order(ws, str(sale["id"])).cancelled_at is not None
     assert _reserved(ws, variants[sku]) == 0
     control.close()
+
+
+def test_compliance_requests_are_held_and_shown_as_pending(shop, shopify, shopify_receiver,
+                                                           owner_client):
+    ws, connection, _, _ = shop
+    address = f"{base_of(shopify_receiver.url)}/webhooks/shopify/{connection.id}"
+    for topic in ("customers/data_request", "customers/redact", "shop/redact"):
+        shopify_control(shopify, "webhooks/trigger", {"topic": topic, "address": address})
+    shopify_receiver.wait_for(lambda got: sum(
+        r.headers.get("X-Shopify-Topic", "").endswith("redact")
+        or r.headers.get("X-Shopify-Topic") == "customers/data_request" for r in got) >= 3)
+    seen = [r for r in shopify_receiver.received
+            if r.headers.get("X-Shopify-Topic") in ("customers/data_request",
+                                                    "customers/redact", "shop/redact")]
+
+    assert set(relay(seen, connection)) == {200}
+
+    with workspace_scope(ws):
+        held = set(InboxEvent.objects.filter(state=InboxState.HELD)
+                   .values_list("platform_topic", flat=True))
+    assert held == {"customers/data_request", "customers/redact", "shop/redact"}
+    page = owner_client.get(f"/channels/{connection.id}/").content.decode()
+    assert "Pending privacy requests (3)" in page and "customers/redact" in page

@@ -33,6 +33,7 @@ def connection_detail(request: HttpRequest, connection_id: uuid.UUID) -> HttpRes
                                        limit=DEAD_LETTERS_SHOWN) if health.dead_letters else [],
         "jobs": mapping.connection_jobs(workspace_id=ws, connection_id=health.id),
         "unmatched": mapping.unmatched_list(workspace_id=ws, connection_id=health.id),
+        "held": mapping.held_requests(workspace_id=ws, connection_id=health.id),
         "query": query,
         "found": mapping.variant_search(workspace_id=ws, query=query),
         "default_days": initial.DEFAULT_DAYS,
