@@ -38,6 +38,8 @@ SAMPLE_BODIES = {
     ("post", "/api/v1/connections/{connection_id}/initial-sync"): {"days": 1},
     ("post", "/api/v1/connections/{connection_id}/unmatched/{unmatched_id}/map"): {
         "sku": "THEIRS-1"},
+    ("post", "/api/v1/connections/{connection_id}/unmatched/{unmatched_id}/create"): {
+        "sku": "MALLORY-1"},
     ("post", "/api/v1/jobs/{job_id}/retry"): None,
     ("post", "/api/v1/jobs/{job_id}/cancel"): None,
     ("post", "/api/v1/customers/{customer_id}/marketing-consent"): {

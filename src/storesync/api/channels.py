@@ -15,7 +15,7 @@ from storesync.api.schemas import Amount, Strict
 from storesync.catalog.listings import ListingInput, listing_page, listings_of_connection
 from storesync.catalog.models import Listing
 from storesync.channels import initial, mapping, outbox, selectors, services
-from storesync.channels.models import LocationMapping, OutboxItem, UnmatchedVariant
+from storesync.channels.models import LocationMapping, OutboxItem
 from storesync.core.ids import parse_id
 from storesync.core.money import from_minor, to_minor
 from storesync.core.permissions import Perm
@@ -227,6 +227,8 @@ class UnmatchedOut(Schema):
     external_product_id: str
     external_variant_id: str
     inventory_item_id: str
+    price: Amount
+    channel_quantity: int
     seen_at: datetime
 
 
@@ -263,9 +265,15 @@ def list_connection_jobs(request: HttpRequest, connection_id: str) -> list[dict[
 
 @router.get("/{connection_id}/unmatched", response=list[UnmatchedOut],
             summary="Channel variants the first sync could not match, with the reason")
-def list_unmatched(request: HttpRequest, connection_id: str) -> list[UnmatchedVariant]:
+def list_unmatched(request: HttpRequest, connection_id: str) -> list[dict[str, Any]]:
     who = require(request, Perm.MANAGE_CHANNELS)
-    return mapping.unmatched_list(workspace_id=who.workspace_id, connection_id=connection_id)
+    currency = workspace_get(workspace_id=who.workspace_id).currency
+    return [{**{f: getattr(u, f) for f in ("id", "sku", "title", "reason", "external_product_id",
+                                            "external_variant_id", "inventory_item_id",
+                                            "channel_quantity", "seen_at")},
+             "price": from_minor(u.price_minor, currency)}
+            for u in mapping.unmatched_list(workspace_id=who.workspace_id,
+                                            connection_id=connection_id)]
 
 
 @router.post("/{connection_id}/unmatched/{unmatched_id}/map", response={201: ListingOut},
@@ -279,4 +287,16 @@ def map_unmatched(request: HttpRequest, connection_id: str, unmatched_id: str,
     listing = listings_of_connection(workspace_id=who.workspace_id,
                                      connection_id=listing.connection_id,
                                      listing_id=listing.id)[0]
+    return Status(201, _listing_out(listing, currency))
+
+
+@router.post("/{connection_id}/unmatched/{unmatched_id}/create", response={201: ListingOut},
+             summary="Create this unmatched channel variant in the hub (under a SKU) and list it")
+def create_unmatched(request: HttpRequest, connection_id: str, unmatched_id: str,
+                     payload: MapIn) -> Status:
+    who = require(request, Perm.MANAGE_CHANNELS)
+    listing = mapping.unmatched_create(workspace_id=who.workspace_id,
+                                       connection_id=connection_id, unmatched_id=unmatched_id,
+                                       sku=payload.sku, actor=who.actor)
+    currency = workspace_get(workspace_id=who.workspace_id).currency
     return Status(201, _listing_out(listing, currency))

@@ -204,6 +204,13 @@ def _rebind_if_moved(connection: Connection, listing: Listing, item: _Found,
             queue_push(connection.workspace_id, rebound)
 
 
+def create_listed(connection: Connection, product: ChannelProduct,
+                  locations: dict[str, tuple[str, int]], actor: audit.Actor) -> tuple[int, int]:
+    """Create ``product``'s variants in the hub with their channel stock, and list them (the
+    mapping screen's "create it")."""
+    return _create(connection, [_Found(product, v) for v in product.variants], locations, actor)
+
+
 def _create(connection: Connection, items: list[_Found],
             locations: dict[str, tuple[str, int]], actor: audit.Actor) -> tuple[int, int]:
     """One hub product for these variants of one channel product, its stock received at the
@@ -269,6 +276,8 @@ def _record_unmatched(connection: Connection, unmatched: list[tuple[_Found, str]
                                                   ("", 0))[0][:255],
                 sku=item.variant.sku[:255],
                 title=" / ".join(t for t in (item.product.title, item.variant.title) if t)[:255],
+                price_minor=item.variant.price_minor,
+                channel_quantity=locations.get(item.variant.inventory_item_id, ("", 0))[1],
                 reason=reason)
             for item, reason in unmatched], ignore_conflicts=True)
 

@@ -9,10 +9,11 @@ from django.db import transaction
 
 from storesync.catalog.listings import ListingInput
 from storesync.catalog.models import Listing, Variant
-from storesync.channels.initial import JOB_KIND
+from storesync.channels.connectors.base import ChannelProduct, ChannelVariant
+from storesync.channels.initial import JOB_KIND, create_listed
 from storesync.channels.models import Connection, InboxEvent, InboxState, UnmatchedVariant
 from storesync.channels.services import listing_add
-from storesync.core.errors import NotFound, ValidationError
+from storesync.core.errors import Conflict, NotFound, ValidationError
 from storesync.core.ids import parse_id
 from storesync.core.jobs import job_list
 from storesync.core.models import Job
@@ -57,6 +58,37 @@ def unmatched_map(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | str,
             channel_location_id=unmatched.channel_location_id))
         unmatched.delete()
     return listing
+
+
+def unmatched_create(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | str,
+                     unmatched_id: uuid.UUID | str, sku: str, actor: audit.Actor) -> Listing:
+    """Create the channel variant in the hub as a product of its own under ``sku`` (the
+    channel's SKU, or a new one for a variant without or sharing one), with the channel's
+    price and quantity, and list it; drop it from the unmatched list. All or nothing."""
+    cid = parse_id(connection_id, what="connection")
+    uid = parse_id(unmatched_id, what="unmatched variant")
+    with workspace_scope(workspace_id), transaction.atomic():
+        connection = Connection.objects.filter(id=cid).first()
+        unmatched = (UnmatchedVariant.objects.select_for_update()
+                     .filter(id=uid, connection_id=cid).first())
+        if connection is None or unmatched is None:
+            raise NotFound("no such unmatched variant (mapped already?)")
+        if Variant.objects.filter(sku=sku.strip()).exists():
+            raise Conflict(f"a hub variant has SKU {sku.strip()!r} already: map it instead",
+                           field="sku")
+        variant = ChannelVariant(external_id=unmatched.external_variant_id,
+                                 inventory_item_id=unmatched.inventory_item_id,
+                                 sku=sku.strip(), price_minor=unmatched.price_minor)
+        product = ChannelProduct(external_id=unmatched.external_product_id,
+                                 title=unmatched.title or sku.strip(), variants=(variant,))
+        try:
+            create_listed(connection, product, {unmatched.inventory_item_id: (
+                unmatched.channel_location_id, unmatched.channel_quantity)}, actor)
+        except ValidationError as exc:  # the SKU the person typed: name the form's field
+            raise ValidationError(exc.message, field="sku") from None
+        unmatched.delete()
+        return Listing.objects.select_related("variant").get(
+            connection_id=cid, external_variant_id=unmatched.external_variant_id)
 
 
 def variant_search(*, workspace_id: uuid.UUID, query: str, limit: int = 20) -> list[Variant]:

@@ -196,6 +196,9 @@ class UnmatchedVariant(TenantModel):
     channel_location_id = models.CharField(max_length=255, blank=True)
     sku = models.CharField(max_length=255, blank=True)
     title = models.CharField(max_length=255, blank=True)
+    # What creating it in the hub starts from: the channel's price and available quantity.
+    price_minor = models.BigIntegerField(default=0)
+    channel_quantity = models.IntegerField(default=0)
     reason = models.CharField(max_length=200)
     seen_at = models.DateTimeField(auto_now=True)
 

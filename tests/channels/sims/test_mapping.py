@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from storesync.catalog.models import Listing
+from storesync.catalog.models import Listing, Variant
 from storesync.channels import initial
 from storesync.core.models import Job, JobState
 from storesync.core.tenancy import workspace_scope
+from storesync.inventory.models import Level
 from tests.channels.sims.conftest import ACTOR, connect_shopify, hub_catalog, shopify_control
 from tests.web.conftest import assert_no_inline_code
 
@@ -104,3 +105,28 @@ def test_first_sync_runs_as_a_job_and_a_failed_one_is_retried(workspace, shopify
     assert job.state == JobState.SUCCEEDED and job.result["listed"] == 2
     assert owner_api.get(f"/api/v1/connections/{connection.id}/jobs").json()[0]["state"] \
         == JobState.SUCCEEDED
+
+
+def test_an_unmatched_variant_is_created_in_the_hub_with_the_channels_price_and_stock(
+        unmatched_shop, owner_client, owner_api, shopify):
+    ws, connection, skus = unmatched_shop
+    with workspace_scope(ws):
+        first, second = (connection.unmatched_variants.get(sku=sku) for sku in skus[1:])
+    channel = shopify.shop.variant_by_sku(skus[1])
+
+    taken = owner_api.post(f"/api/v1/connections/{connection.id}/unmatched/{first.id}/create",
+                           {"sku": "HUB-RED-M"})
+    assert taken.status_code == 409 and "map it instead" in taken.text
+    made = owner_client.post(f"/channels/{connection.id}/unmatched/{first.id}/map",
+                             {"sku": skus[1], "action": "create"})
+    assert made.status_code == 302
+    with workspace_scope(ws):
+        variant = Variant.objects.get(sku=skus[1])
+        assert variant.price_minor == int(channel.price * 100)
+        assert sum(Level.objects.filter(variant=variant).values_list("on_hand", flat=True)) \
+            == 10  # the channel's quantity, received in the hub
+        assert Listing.objects.filter(connection=connection, variant=variant).exists()
+    listed = owner_api.post(f"/api/v1/connections/{connection.id}/unmatched/{second.id}/create",
+                            {"sku": "NEW-SKU-2"})
+    assert listed.status_code == 201 and listed.json()["sku"] == "NEW-SKU-2"
+    assert owner_api.get(f"/api/v1/connections/{connection.id}/unmatched").json() == []

@@ -83,11 +83,14 @@ def unmatched_map(request: HttpRequest, connection_id: uuid.UUID,
                   unmatched_id: uuid.UUID) -> HttpResponse:
     member = member_of(request)
     sku = request.POST.get("sku", "")
+    create = request.POST.get("action") == "create"
+    change = mapping.unmatched_create if create else mapping.unmatched_map
     try:
-        mapping.unmatched_map(workspace_id=member.workspace.id, connection_id=connection_id,
-                              unmatched_id=unmatched_id, sku=sku, actor=member.actor)
+        change(workspace_id=member.workspace.id, connection_id=connection_id,
+               unmatched_id=unmatched_id, sku=sku, actor=member.actor)
     except StoresyncError as exc:
         messages.error(request, f"{exc.field}: {exc.message}" if exc.field else exc.message)
     else:
-        messages.success(request, f"Listed {sku.strip()} on this channel; its stock is pushed.")
+        messages.success(request, f"Created {sku.strip()} in the hub and listed it." if create
+                         else f"Listed {sku.strip()} on this channel; its stock is pushed.")
     return redirect("web:connection", connection_id=connection_id)
