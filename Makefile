@@ -25,7 +25,7 @@ install-dev: $(UV)
 run: install
 	$(BIN)/storesync migrate --verbosity 0
 	$(BIN)/storesync demo --if-empty
-	$(BIN)/storesync serve --host 127.0.0.1 --port 8000
+	$(BIN)/storesync serve --host 127.0.0.1 --port 8000 --sandboxes
 
 ## test: install dev dependencies and run the whole suite on the embedded default (SQLite)
 test: install-dev

@@ -8,7 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from storesync.api.v1 import api
 from storesync.catalog.listings import ListingInput, listing_create
+from storesync.channels.models import UnmatchedVariant
 from storesync.channels.services import connection_create
+from storesync.core.tenancy import workspace_scope
 from storesync.security.audit import Actor
 from tests.catalog.conftest import png_bytes
 from tests.conftest import CUSTOMER
@@ -33,6 +35,11 @@ SAMPLE_BODIES = {
         "status": "unlisted"},
     ("post", "/api/v1/connections/{connection_id}/location-mappings"): {
         "channel_location_id": "loc", "location_id": "0190c3c4-0000-7000-8000-000000000002"},
+    ("post", "/api/v1/connections/{connection_id}/initial-sync"): {"days": 1},
+    ("post", "/api/v1/connections/{connection_id}/unmatched/{unmatched_id}/map"): {
+        "sku": "THEIRS-1"},
+    ("post", "/api/v1/connections/{connection_id}/unmatched/{unmatched_id}/create"): {
+        "sku": "MALLORY-1"},
     ("post", "/api/v1/jobs/{job_id}/retry"): None,
     ("post", "/api/v1/jobs/{job_id}/cancel"): None,
     ("post", "/api/v1/customers/{customer_id}/marketing-consent"): {
@@ -102,6 +109,11 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other
                                                connection_id=connection.id,
                                                external_product_id="p", external_variant_id="v",
                                                inventory_item_id="i"))
+    with workspace_scope(other_workspace.workspace.id):
+        unmatched = UnmatchedVariant.objects.create(
+            workspace_id=other_workspace.workspace.id, connection_id=connection.id,
+            external_product_id="p2", external_variant_id="v2", inventory_item_id="i2",
+            reason="no hub variant has this SKU")
     upload = SimpleUploadedFile("p.csv", b"handle,title,sku,price\nx,X,X-1,1\n")
     job = other_api.client.post("/api/v1/imports/products", data={"file": upload},
                                 headers=other_api.headers).json()
@@ -136,6 +148,7 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other
         "checkout_id": checkout["id"],
         "connection_id": str(connection.id),
         "listing_id": str(listing.id),
+        "unmatched_id": str(unmatched.id),
         "job_id": job["id"],
         "subject_type": "customer",
         "subject_id": theirs["id"],

@@ -152,6 +152,10 @@ class Connector:
                             platform_topic=headers.get("X-Test-Topic", ""), payload=payload,
                             resource_id=str(payload.get("id", "")))
 
+    def parse_event(self, event: WebhookEvent) -> None:
+        """The test platform's bodies carry no full record: the engine reconciles instead."""
+        return
+
     def list_subscriptions(self) -> list[Subscription]:
         return []
 

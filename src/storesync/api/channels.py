@@ -10,10 +10,11 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from storesync.api.auth import require
+from storesync.api.jobs import JobOut, job_out
 from storesync.api.schemas import Amount, Strict
 from storesync.catalog.listings import ListingInput, listing_page, listings_of_connection
 from storesync.catalog.models import Listing
-from storesync.channels import outbox, selectors, services
+from storesync.channels import initial, mapping, outbox, selectors, services
 from storesync.channels.models import LocationMapping, OutboxItem
 from storesync.core.ids import parse_id
 from storesync.core.money import from_minor, to_minor
@@ -38,8 +39,10 @@ class ConnectionOut(Schema):
 
 class DeadLetterOut(Schema):
     id: uuid.UUID
-    listing_id: uuid.UUID
-    sku: str
+    kind: str  # quantity | fulfillment
+    listing_id: uuid.UUID | None
+    sku: str  # empty for a shipment
+    subject: str  # the SKU, or "shipment #1001.1"
     attempts: int
     last_error: str
     created_at: datetime
@@ -98,7 +101,9 @@ class MappingOut(Schema):
 
 
 def _dead_letter_out(item: OutboxItem) -> dict[str, Any]:
-    return {"id": item.id, "listing_id": item.listing_id, "sku": item.listing.variant.sku,
+    return {"id": item.id, "kind": item.kind, "listing_id": item.listing_id,
+            "sku": item.listing.variant.sku if item.listing else "",
+            "subject": item.subject,
             "attempts": item.attempts, "last_error": item.last_error,
             "created_at": item.created_at}
 
@@ -212,3 +217,86 @@ def create_mapping(request: HttpRequest, connection_id: str, payload: MappingIn)
         workspace_id=who.workspace_id, connection_id=parse_id(connection_id, what="connection"),
         channel_location_id=payload.channel_location_id, location_id=payload.location_id)
     return Status(201, mapping)
+
+
+class UnmatchedOut(Schema):
+    id: uuid.UUID
+    sku: str
+    title: str
+    reason: str
+    external_product_id: str
+    external_variant_id: str
+    inventory_item_id: str
+    price: Amount
+    channel_quantity: int
+    seen_at: datetime
+
+
+class MapIn(Strict):
+    sku: str = Field(description="the SKU of the hub variant to list as this channel variant")
+
+
+class InitialSyncIn(Strict):
+    create_missing: bool = Field(
+        default=False, description="create hub products for SKUs the hub does not know")
+    days: int = Field(default=initial.DEFAULT_DAYS, description="import orders of this many days")
+
+
+@router.post("/{connection_id}/initial-sync", response={202: JobOut},
+             summary="Start a first sync: match the channel's catalog, import recent orders")
+def start_initial_sync(request: HttpRequest, connection_id: str,
+                       payload: InitialSyncIn) -> Status:
+    who = require(request, Perm.MANAGE_CHANNELS)
+    job = initial.initial_sync_start(workspace_id=who.workspace_id, connection_id=connection_id,
+                                     actor=who.actor, create_missing=payload.create_missing,
+                                     days=payload.days)
+    return Status(202, job_out(job))
+
+
+@router.get("/{connection_id}/jobs", response=list[JobOut],
+            summary="The connection's first-sync jobs, newest first")
+def list_connection_jobs(request: HttpRequest, connection_id: str) -> list[dict[str, Any]]:
+    who = require(request, Perm.MANAGE_CHANNELS)
+    health = selectors.connection_health(workspace_id=who.workspace_id,
+                                         connection_id=connection_id)
+    return [job_out(job) for job in mapping.connection_jobs(workspace_id=who.workspace_id,
+                                                             connection_id=health.id)]
+
+
+@router.get("/{connection_id}/unmatched", response=list[UnmatchedOut],
+            summary="Channel variants the first sync could not match, with the reason")
+def list_unmatched(request: HttpRequest, connection_id: str) -> list[dict[str, Any]]:
+    who = require(request, Perm.MANAGE_CHANNELS)
+    currency = workspace_get(workspace_id=who.workspace_id).currency
+    return [{**{f: getattr(u, f) for f in ("id", "sku", "title", "reason", "external_product_id",
+                                            "external_variant_id", "inventory_item_id",
+                                            "channel_quantity", "seen_at")},
+             "price": from_minor(u.price_minor, currency)}
+            for u in mapping.unmatched_list(workspace_id=who.workspace_id,
+                                            connection_id=connection_id)]
+
+
+@router.post("/{connection_id}/unmatched/{unmatched_id}/map", response={201: ListingOut},
+             summary="List a hub variant (by SKU) as this unmatched channel variant")
+def map_unmatched(request: HttpRequest, connection_id: str, unmatched_id: str,
+                  payload: MapIn) -> Status:
+    who = require(request, Perm.MANAGE_CHANNELS)
+    listing = mapping.unmatched_map(workspace_id=who.workspace_id, connection_id=connection_id,
+                                    unmatched_id=unmatched_id, sku=payload.sku, actor=who.actor)
+    currency = workspace_get(workspace_id=who.workspace_id).currency
+    listing = listings_of_connection(workspace_id=who.workspace_id,
+                                     connection_id=listing.connection_id,
+                                     listing_id=listing.id)[0]
+    return Status(201, _listing_out(listing, currency))
+
+
+@router.post("/{connection_id}/unmatched/{unmatched_id}/create", response={201: ListingOut},
+             summary="Create this unmatched channel variant in the hub (under a SKU) and list it")
+def create_unmatched(request: HttpRequest, connection_id: str, unmatched_id: str,
+                     payload: MapIn) -> Status:
+    who = require(request, Perm.MANAGE_CHANNELS)
+    listing = mapping.unmatched_create(workspace_id=who.workspace_id,
+                                       connection_id=connection_id, unmatched_id=unmatched_id,
+                                       sku=payload.sku, actor=who.actor)
+    currency = workspace_get(workspace_id=who.workspace_id).currency
+    return Status(201, _listing_out(listing, currency))

@@ -111,6 +111,28 @@ def listing_update(*, workspace_id: uuid.UUID, listing_id: uuid.UUID | str,
         return Listing.objects.select_related("variant").get(id=lid)
 
 
+def listing_rebind(*, workspace_id: uuid.UUID, listing_id: uuid.UUID, data: ListingInput,
+                   actor: audit.Actor) -> Listing:
+    """Point a listing at the channel's current ids for its variant (the product was made
+    again on the channel, found by SKU on a first sync). What the channel showed is forgotten:
+    the next push reads it again."""
+    _check(data)
+    try:
+        with workspace_scope(workspace_id), transaction.atomic():
+            if not Listing.objects.filter(id=listing_id, variant_id=data.variant_id,
+                                          connection_id=data.connection_id).update(
+                    external_product_id=data.external_product_id.strip(),
+                    external_variant_id=data.external_variant_id.strip(),
+                    inventory_item_id=data.inventory_item_id.strip(),
+                    channel_location_id=data.channel_location_id.strip(),
+                    last_channel_quantity=None, updated_at=timezone.now()):
+                raise NotFound("no such listing")
+            return Listing.objects.select_related("variant").get(id=listing_id)
+    except IntegrityError:
+        raise Conflict("another listing of this connection has this external variant id",
+                       field="external_variant_id") from None
+
+
 def listing_set_status(*, workspace_id: uuid.UUID, listing_id: uuid.UUID | str, status: str,
                        actor: audit.Actor) -> Listing:
     """List or unlist: an unlisted listing receives no quantity pushes."""

@@ -7,10 +7,13 @@ class ChannelsConfig(AppConfig):
     verbose_name = "Sales channels"
 
     def ready(self) -> None:
-        from storesync.channels import outbox
+        from storesync.channels import fulfillments, outbox
         from storesync.inventory.signals import stock_changed
+        from storesync.orders.signals import fulfillment_created
 
         stock_changed.connect(outbox.on_stock_changed, dispatch_uid="channels_outbox")
+        fulfillment_created.connect(fulfillments.on_fulfillment_created,
+                                    dispatch_uid="channels_fulfillments")
         _register_retention()
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from storesync.catalog.listings import listing_record_channel_quantities, listings_by_ids
 from storesync.catalog.models import Listing, ListingStatus
-from storesync.channels import outbox
+from storesync.channels import fulfillments, outbox
 from storesync.channels.connectors.base import (
     ChannelError,
     Connector,
@@ -94,11 +94,33 @@ def drain_connection(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
             _push_round(connection, connector, due, report)
             if report.throttled_until:
                 break
+        if not report.throttled_until:
+            _push_fulfillments(connection, connector, report)
     finally:
         dispatch_lease_release(workspace_id=workspace_id, connection_id=connection_id,
                                token=token)
     report.retry_at = report.throttled_until or outbox.next_due_at(connection=connection)
     return report
+
+
+def _push_fulfillments(connection: Connection, connector: Connector,
+                       report: DrainReport) -> None:
+    pushed, failed, dead, errors, throttled = fulfillments.push_due_fulfillments(
+        connection, connector)
+    report.pushed += pushed
+    report.failed += failed
+    report.dead += dead
+    report.errors += errors
+    if errors:
+        connection_record_sync(workspace_id=connection.workspace_id,
+                               connection_id=connection.id, error=errors[-1])
+    elif pushed:
+        connection_record_sync(workspace_id=connection.workspace_id,
+                               connection_id=connection.id)
+    if throttled:
+        connection.throttled_until = report.throttled_until = throttled
+        connection_record_sync(workspace_id=connection.workspace_id,
+                               connection_id=connection.id, throttled_until=throttled)
 
 
 def _push_round(connection: Connection, connector: Connector,

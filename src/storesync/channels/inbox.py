@@ -8,25 +8,44 @@ data) unless the platform's event id was seen before, and enqueue processing aft
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from storesync.channels.connectors.base import Topic
+from storesync.catalog.listings import listing_record_channel_quantities
+from storesync.catalog.models import Listing, ListingStatus
+from storesync.channels.apply import apply_channel_order
+from storesync.channels.connectors.base import (
+    ChannelError,
+    ChannelLevel,
+    ChannelOrder,
+    ChannelProduct,
+    ChannelRefund,
+    InvalidWebhook,
+    Topic,
+    WebhookEvent,
+)
 from storesync.channels.models import Connection, InboxEvent, InboxState
-from storesync.channels.services import connection_record_sync, connector_for
-from storesync.core.errors import NotFound
+from storesync.channels.quantities import channel_quantities
+from storesync.channels.services import connection_record_sync, connector_for, queue_push
+from storesync.core.errors import NotFound, StoresyncError
 from storesync.core.logs import get_logger
 from storesync.core.tenancy import system_scope, workspace_scope
+from storesync.security.access import Purpose, personal_data_access
+from storesync.security.audit import Actor
 
 log = get_logger(__name__)
 
-# Order changes are fetched from the platform by reconciliation (the same path polling takes),
-# so a lost, late or out-of-order webhook and a delivered one end in the same state.
+INBOX_ACTOR = Actor.system("inbox")
+# Order events are applied from their body; the orders app ignores a version older than the
+# one it has, so a late or out-of-order webhook changes nothing, and reconciliation (the same
+# path polling takes) covers the ones that are lost or unreadable.
 ORDER_TOPICS = frozenset({Topic.ORDER_CREATED, Topic.ORDER_UPDATED, Topic.ORDER_CANCELLED,
                           Topic.REFUND_CREATED})
 # Kept until the privacy engine consumes them: a data-subject request is never dropped.
@@ -92,28 +111,107 @@ def _enqueue_process(workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> None:
 
 
 def inbox_process(*, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> InboxState | None:
-    """Act on a stored event once: order topics start a reconciliation of the connection;
-    an uninstall shows on the connection's health; privacy topics are held for the privacy
-    engine; the rest are recorded. Returns the new state (None if the event is gone or was
-    already handled)."""
-    with workspace_scope(workspace_id), transaction.atomic():
-        event = (InboxEvent.objects.select_for_update()
+    """Act on a stored event once.
+
+    Orders: the record the body carries (``connector.parse_event``, which may read the
+    platform when the body is not enough) is applied through ``apply.apply_channel_order``;
+    the stock it reserves or releases reaches every channel's outbox through inventory's
+    signal. A body that cannot be read or applied falls back to reconciling the connection,
+    so a bad webhook delays an order, never loses it. Stock levels: the channel's quantity is
+    remembered on the listing and a push is queued when it is not what the hub says. Privacy
+    requests are held for the privacy engine; an uninstall shows on the connection's health.
+    Returns the new state (None if the event is gone or was already handled)."""
+    with workspace_scope(workspace_id):
+        event = (InboxEvent.objects.select_related("connection")
                  .filter(id=inbox_id, state=InboxState.RECEIVED).first())
-        if event is None:
-            return None
-        topic = event.topic
-        state = InboxState.HELD if topic in PRIVACY_TOPICS else InboxState.PROCESSED
-        InboxEvent.objects.filter(id=event.id).update(
-            state=state, attempts=event.attempts + 1, processed_at=timezone.now())
-        connection_id = event.connection_id
-        if topic in ORDER_TOPICS:
-            transaction.on_commit(lambda: _enqueue_reconcile(workspace_id, connection_id))
+    if event is None:
+        return None
+    topic = event.topic
+    record = _parse(event) if topic in PARSED_TOPICS else None  # network: outside transactions
+    with workspace_scope(workspace_id), transaction.atomic():
+        locked = (InboxEvent.objects.select_for_update()
+                  .filter(id=inbox_id, state=InboxState.RECEIVED).first())
+        if locked is None:
+            return None  # another worker handled it meanwhile
+        state, error = InboxState.PROCESSED, ""
+        if topic in PRIVACY_TOPICS:
+            state = InboxState.HELD
+        elif topic in ORDER_TOPICS:
+            error = _apply_order(event.connection, record)
+        elif isinstance(record, ChannelLevel):
+            _record_level(event.connection, record)
         elif topic == Topic.APP_UNINSTALLED:
             # Every push will now fail as AuthFailed; say why on the connection's health.
-            connection_record_sync(workspace_id=workspace_id, connection_id=connection_id,
+            connection_record_sync(workspace_id=workspace_id, connection_id=event.connection_id,
                                    error="the app was uninstalled from the shop")
-    log.info("webhook_processed", inbox_id=str(inbox_id), topic=topic, state=state.value)
+        InboxEvent.objects.filter(id=inbox_id).update(
+            state=state, attempts=locked.attempts + 1, processed_at=timezone.now(),
+            error=error[:500])
+    log.info("webhook_processed", inbox_id=str(inbox_id), topic=topic, state=state.value,
+             applied=isinstance(record, ChannelOrder) and not error)
     return state
+
+
+# Topics whose body is read into a record before acting on it.
+PARSED_TOPICS = ORDER_TOPICS | {Topic.INVENTORY_UPDATED, Topic.PRODUCT_UPDATED}
+ParsedRecord = ChannelOrder | ChannelProduct | ChannelLevel | ChannelRefund | None
+
+
+def _parse(event: InboxEvent) -> ParsedRecord:
+    """The event's record, or None when it cannot be read (the caller then reconciles)."""
+    connection = event.connection
+    try:
+        # The payload carries the buyer's address and email: read in an audited scope.
+        with personal_data_access(actor=INBOX_ACTOR, workspace_id=connection.workspace_id,
+                                  purpose=Purpose.ORDER_FULFILMENT):
+            payload = json.loads(event.payload or "{}")
+        verified = WebhookEvent(event_id=event.event_id, topic=Topic(event.topic),
+                                platform_topic=event.platform_topic, payload=payload,
+                                resource_id=event.resource_id)
+        return connector_for(connection).parse_event(verified)
+    except (InvalidWebhook, ChannelError, LookupError, ValueError) as exc:
+        message = getattr(exc, "message", str(exc))
+        log.warning("webhook_unreadable", inbox_id=str(event.id), topic=event.topic,
+                    error=message)
+        return None
+
+
+def _apply_order(connection: Connection, record: ParsedRecord) -> str:
+    """Apply the order the event carried, in the caller's transaction (a savepoint, so a
+    refusal undoes only the order). Anything else (a refund without its order, an unreadable
+    body, an order the hub refuses) reconciles the connection after commit instead; the
+    refusal's message is returned for the event's record."""
+    workspace_id, connection_id = connection.workspace_id, connection.id
+    if isinstance(record, ChannelOrder):
+        try:
+            with transaction.atomic():
+                apply_channel_order(connection=connection, order=record, actor=INBOX_ACTOR)
+            return ""
+        except StoresyncError as exc:
+            log.warning("webhook_order_refused", connection_id=str(connection_id),
+                        order=record.external_id, error=exc.message, field=exc.field)
+            transaction.on_commit(lambda: _enqueue_reconcile(workspace_id, connection_id))
+            return exc.message
+    transaction.on_commit(lambda: _enqueue_reconcile(workspace_id, connection_id))
+    return ""
+
+
+def _record_level(connection: Connection, level: ChannelLevel) -> None:
+    """Remember what the channel shows for this item; push when it is not what the hub says
+    (a channel must never show more than the hub has available, nor keep showing less)."""
+    listing = (Listing.objects.select_related("variant")
+               .filter(connection_id=connection.id, inventory_item_id=level.inventory_item_id)
+               .filter(Q(channel_location_id=level.location_id) | Q(channel_location_id=""))
+               .order_by("-channel_location_id").first())
+    if listing is None:
+        return  # an item the hub does not list on this channel
+    listing_record_channel_quantities(workspace_id=connection.workspace_id,
+                                      quantities={listing.id: level.available}, pushed=False)
+    if listing.status != ListingStatus.ACTIVE:
+        return
+    wanted = channel_quantities(connection=connection, listings=[listing])[listing.id]
+    if wanted != level.available:
+        queue_push(connection.workspace_id, listing)
 
 
 def _enqueue_reconcile(workspace_id: uuid.UUID, connection_id: uuid.UUID) -> None:

@@ -111,13 +111,27 @@ class OutboxState(models.TextChoices):
     DEAD = "dead"
 
 
+class OutboxKind(models.TextChoices):
+    QUANTITY = "quantity"
+    FULFILLMENT = "fulfillment"
+
+
 class OutboxItem(TenantModel):
-    """"The stock of this listing changed; tell the channel." The quantity is computed when
-    sent, so many rows of one listing coalesce into one push of the latest value. A row is
-    marked done only after the push it belongs to succeeded."""
+    """Something to tell the channel. ``quantity``: "the stock of this listing changed"; the
+    quantity is computed when sent, so many rows of one listing coalesce into one push of the
+    latest value. ``fulfillment``: "this shipment of the channel's order left", pushed once
+    with its lines and tracking. A row is marked done only after its push succeeded; both
+    kinds share the backoff, the dead letters and their replay."""
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="outbox")
-    listing = models.ForeignKey("catalog.Listing", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=OutboxKind.choices,
+                            default=OutboxKind.QUANTITY)
+    listing = models.ForeignKey("catalog.Listing", on_delete=models.CASCADE, related_name="+",
+                                null=True, blank=True)
+    fulfillment = models.ForeignKey("orders.Fulfillment", on_delete=models.CASCADE,
+                                    related_name="+", null=True, blank=True)
+    # The channel's id of what the push created (a fulfillment id), once done.
+    external_id = models.CharField(max_length=255, blank=True)
     state = models.CharField(max_length=8, choices=OutboxState.choices,
                              default=OutboxState.PENDING)
     attempts = models.PositiveIntegerField(default=0)
@@ -127,10 +141,25 @@ class OutboxItem(TenantModel):
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(kind="quantity", listing__isnull=False)
+                           | models.Q(kind="fulfillment", fulfillment__isnull=False)),
+                name="outbox_item_subject"),
+        ]
         indexes = [
             models.Index(fields=["connection", "state", "next_attempt_at"]),  # a drain
             models.Index(fields=["state", "next_attempt_at"]),  # the sweep and /metrics
         ]
+
+    @property
+    def subject(self) -> str:
+        """What the row pushes, in words: the listing's SKU, or the shipment's number."""
+        if self.listing_id is not None and self.listing is not None:
+            return str(self.listing.variant.sku)
+        if self.fulfillment is not None:
+            return f"shipment {self.fulfillment.order.display_name}.{self.fulfillment.number}"
+        return self.kind
 
 
 class SyncCursor(TenantModel):
@@ -150,4 +179,31 @@ class SyncCursor(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["connection", "stream"], name="sync_cursor_stream")
+        ]
+
+
+class UnmatchedVariant(TenantModel):
+    """A channel variant the first sync could not tie to a hub variant, and why: its SKU is
+    unknown to the hub, it has none, or several channel variants share it. Shown on the
+    connection's mapping screen until someone maps it (a listing is then created) or the next
+    first sync finds it matched."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE,
+                                   related_name="unmatched_variants")
+    external_product_id = models.CharField(max_length=255)
+    external_variant_id = models.CharField(max_length=255)
+    inventory_item_id = models.CharField(max_length=255)
+    channel_location_id = models.CharField(max_length=255, blank=True)
+    sku = models.CharField(max_length=255, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    # What creating it in the hub starts from: the channel's price and available quantity.
+    price_minor = models.BigIntegerField(default=0)
+    channel_quantity = models.IntegerField(default=0)
+    reason = models.CharField(max_length=200)
+    seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "external_variant_id"],
+                                    name="unmatched_variant_once")
         ]

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from storesync.catalog.listings import listings_active_for_variants
-from storesync.channels.models import Connection, OutboxItem, OutboxState
+from storesync.channels.models import Connection, OutboxItem, OutboxKind, OutboxState
 from storesync.core.errors import NotFound
 from storesync.core.ids import parse_id
 from storesync.core.logs import get_logger
@@ -86,7 +86,7 @@ def due_listings(*, connection: Connection, limit: int,
     waiting: set[uuid.UUID] = set()
     with workspace_scope(connection.workspace_id):
         rows = OutboxItem.objects.filter(
-            connection_id=connection.id, state=OutboxState.PENDING,
+            connection_id=connection.id, state=OutboxState.PENDING, kind=OutboxKind.QUANTITY,
         ).order_by("created_at", "id").values_list(
             "id", "listing_id", "attempts", "next_attempt_at")[:SCAN_LIMIT]
         for row_id, listing_id, attempts, next_at in rows:

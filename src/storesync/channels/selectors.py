@@ -69,7 +69,8 @@ def dead_letters(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | str,
         if not Connection.objects.filter(id=cid).exists():
             raise NotFound("no such connection")
         return list(OutboxItem.objects.filter(connection_id=cid, state=OutboxState.DEAD)
-                    .select_related("listing__variant").order_by("-created_at")[:limit])
+                    .select_related("listing__variant", "fulfillment__order")
+                    .order_by("-created_at")[:limit])
 
 
 def outbox_totals() -> dict[str, int]:

@@ -73,8 +73,16 @@ def connection_credentials(connection: Connection) -> dict[str, Any]:
 
 
 def connector_for(connection: Connection) -> Connector:
-    """The platform's connector for this connection, with its decrypted credentials."""
-    return build_connector(connection.platform, credentials=connection_credentials(connection))
+    """The platform's connector for this connection, with its decrypted credentials.
+
+    The webhook secret is stored once, on the connection; it is handed to the connector here
+    (as ``webhook_secret``) because some platforms take it when subscribing (WooCommerce signs
+    deliveries with the secret given at registration), so the CLI, the web forms and the
+    engine never have to repeat it inside the credentials."""
+    credentials = connection_credentials(connection)
+    if connection.webhook_secret:
+        credentials["webhook_secret"] = connection.webhook_secret
+    return build_connector(connection.platform, credentials=credentials)
 
 
 def connection_add(*, workspace_id: uuid.UUID, platform: str, name: str,
@@ -152,7 +160,7 @@ def connection_record_sync(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
         Connection.objects.filter(id=connection_id).update(**changes)
 
 
-def _queue_push(workspace_id: uuid.UUID, listing: Listing) -> None:
+def queue_push(workspace_id: uuid.UUID, listing: Listing) -> None:
     """An outbox row for this listing, and a drain once the caller's transaction commits."""
     OutboxItem.objects.create(workspace_id=workspace_id, connection_id=listing.connection_id,
                               listing_id=listing.id, next_attempt_at=timezone.now())
@@ -171,7 +179,7 @@ def listing_add(*, workspace_id: uuid.UUID, data: ListingInput, actor: audit.Act
     with workspace_scope(workspace_id), transaction.atomic():
         listing = listing_create(workspace_id=workspace_id, data=data, actor=actor)
         if listing.status == ListingStatus.ACTIVE:
-            _queue_push(workspace_id, listing)
+            queue_push(workspace_id, listing)
     return listing
 
 
@@ -188,7 +196,7 @@ def listing_change(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | str,
         listing = listing_update(workspace_id=workspace_id, listing_id=lid, changes=changes,
                                  actor=actor)
         if listing.status == ListingStatus.ACTIVE:
-            _queue_push(workspace_id, listing)
+            queue_push(workspace_id, listing)
     return listing
 
 

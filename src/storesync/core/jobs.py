@@ -35,6 +35,7 @@ from storesync.security.audit import Actor
 RUNNERS: dict[str, str] = {
     "import.products": "storesync.catalog.bulk:run_import_job",
     "import.inventory": "storesync.inventory.bulk:run_import_job",
+    "channels.initial_sync": "storesync.channels.initial:run_initial_sync_job",
 }
 FINISHED = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
 MAX_ERROR_CHARS = 2000

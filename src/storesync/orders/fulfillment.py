@@ -28,6 +28,7 @@ from storesync.orders.models import (
     Order,
     OrderLine,
 )
+from storesync.orders.signals import send_fulfillment_created
 from storesync.security import audit
 
 
@@ -190,6 +191,10 @@ def fulfillment_create(*, workspace_id: uuid.UUID, order_id: uuid.UUID,
                                                reference=f"order:{order.id}", lines=sold,
                                                actor=actor)
         order_refresh_statuses(order)
+        if order.connection_id is not None:  # a channel's order: the channel is told
+            send_fulfillment_created(workspace_id=workspace_id, order_id=order.id,
+                                     fulfillment_id=shipment.id,
+                                     connection_id=order.connection_id)
     return shipment
 
 

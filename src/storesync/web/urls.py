@@ -4,6 +4,7 @@ from django.urls import path
 
 from storesync.web.views import (
     audit,
+    channel_detail,
     channels,
     customers,
     dashboard,
@@ -76,6 +77,13 @@ urlpatterns = [
     path("privacy/<slug:slug>/consent", privacy_public.storefront_consent,
          name="storefront_consent"),
     path("privacy/<slug:slug>/policy", privacy_public.policy_page, name="public_policy"),
+    path("channels/<uuid:connection_id>/", channel_detail.connection_detail, name="connection"),
+    path("channels/<uuid:connection_id>/first-sync", channel_detail.initial_sync_start,
+         name="connection_initial_sync"),
+    path("channels/<uuid:connection_id>/jobs/<uuid:job_id>/retry",
+         channel_detail.job_retry_view, name="connection_job_retry"),
+    path("channels/<uuid:connection_id>/unmatched/<uuid:unmatched_id>/map",
+         channel_detail.unmatched_map, name="connection_unmatched_map"),
     path("security/continue", security.after_mfa, name="after_mfa"),
     path("invitations/<str:token>/", invitations.accept, name="invitation"),
     path("settings/privacy/requests/", privacy_requests.queue, name="privacy_queue"),

@@ -327,6 +327,15 @@ class Connector(Protocol):
         """Check the signature over the raw body and parse it; ``InvalidWebhook`` if not."""
         ...
 
+    def parse_event(self, event: WebhookEvent
+                    ) -> ChannelOrder | ChannelProduct | ChannelLevel | ChannelRefund | None:
+        """The record a verified event carries, read the way ``import_orders`` and
+        ``fetch_levels`` read them (the connector may call the platform when the body is not
+        enough). None for topics that carry no record (deletions, uninstall, privacy
+        requests); ``InvalidWebhook`` or ``ChannelError`` when the body cannot be read, and
+        the engine then reconciles instead."""
+        ...
+
     def list_subscriptions(self) -> list[Subscription]:
         """The webhook subscriptions the platform has for this app."""
         ...

@@ -28,7 +28,9 @@ from storesync.channels.connectors.base import (
     ChannelLevel,
     ChannelOrder,
     ChannelProduct,
+    ChannelRefund,
     FulfillmentPush,
+    InvalidWebhook,
     OrderPage,
     Progress,
     PushOutcome,
@@ -337,6 +339,33 @@ class Connector:
                        secret: str) -> WebhookEvent:
         """See ``webhooks.verify``: signature, topic, ping, dedupe key."""
         return webhooks.verify(headers=headers, body=body, secret=secret)
+
+    def parse_event(self, event: WebhookEvent
+                    ) -> ChannelOrder | ChannelProduct | ChannelLevel | ChannelRefund | None:
+        """The record a verified event carries.
+
+        Orders: the body is the order, but without its refunds' lines (WooCommerce sends only
+        ``refunds: [{id, total}]``) and, for ``order.deleted``, with nothing but the id; such
+        an order is read whole with ``fetch_order``. Products: a stock change saves the
+        product (or the variation), so a body that manages stock is its ``ChannelLevel``; a
+        variable product's parent carries no quantity of its own and gives None."""
+        payload = dict(event.payload)
+        try:
+            if event.topic in (Topic.ORDER_CREATED, Topic.ORDER_UPDATED,
+                               Topic.ORDER_CANCELLED):
+                if payload.get("refunds") or "line_items" not in payload:
+                    return self.fetch_order(str(payload["id"]))
+                return mapping.order_from(payload, [], [])
+            if event.topic is Topic.PRODUCT_UPDATED:
+                if payload.get("manage_stock") is not True or payload.get("stock_quantity") is None:
+                    return None
+                return ChannelLevel(event.resource_id or mapping.item_id(payload["id"]),
+                                    LOCATION_ID, int(payload["stock_quantity"]),
+                                    sku=str(payload.get("sku") or ""))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidWebhook(f"unreadable {event.platform_topic} body: {exc}",
+                                 status=400) from None
+        return None
 
     def _webhooks(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

@@ -297,6 +297,26 @@ class Shop:
         self.products[product_id] = product
         return product
 
+    def add_product(self, title: str, variants: list[tuple[str, Decimal, int]]) -> Product:
+        """A product whose variants have these (SKU, price, stock at every location): how the
+        demo gives the shop the hub's own catalog, so their SKUs agree."""
+        with self.lock:
+            product_id = self.new_id()
+            handle = "-".join(title.lower().split())
+            product = Product(product_id, title, handle, "Demo Traders", "", f"<p>{title}</p>",
+                              ("Title",), [])
+            for sku, price, stock in variants:
+                variant_id, item_id = self.new_id(), self.new_id()
+                self.variants[variant_id] = Variant(variant_id, product_id, sku, sku, price,
+                                                    (("Title", sku),), item_id)
+                self.items[item_id] = InventoryItem(item_id, variant_id, sku)
+                for location in self.locations.values():
+                    self.levels[(item_id, location.id)] = stock
+                    self.level_updated[(item_id, location.id)] = now()
+                product.variant_ids.append(variant_id)
+            self.products[product_id] = product
+            return product
+
     def variant_by_sku(self, sku: str) -> Variant | None:
         return next((v for v in self.variants.values() if v.sku == sku), None)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
 
 from storesync.channels import dispatcher, outbox, reconcile, selectors
 from storesync.channels.connectors.base import ChannelError
+from storesync.channels.initial import DEFAULT_DAYS, connection_initial_sync
 from storesync.channels.services import connection_add, connection_subscribe, webhook_address
 from storesync.cli.common import call, keyring_ready, workspace_by_slug
 from storesync.security.audit import Actor
@@ -45,6 +48,13 @@ class Command(BaseCommand):
         sync.add_argument("connection_id")
         sync.add_argument("--skip-orders", action="store_true",
                           help="push stock only; do not poll the platform for orders")
+        sync.add_argument("--initial", action="store_true",
+                          help="first sync: match the channel's variants to the hub's by SKU "
+                               "(creating listings), then import recent orders")
+        sync.add_argument("--days", type=int, default=DEFAULT_DAYS,
+                          help="with --initial: import orders of this many days (default 60)")
+        sync.add_argument("--create-missing", action="store_true",
+                          help="with --initial: create hub products for SKUs the hub lacks")
         subscribe = sub.add_parser("subscribe",
                                    help="register (or repair) the platform's webhooks")
         subscribe.add_argument("--workspace", required=True, metavar="SLUG")
@@ -62,6 +72,8 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "list":
             self._list(workspace.id)
+        elif action == "sync" and options["initial"]:
+            self._initial(workspace.id, options)
         elif action == "sync":
             self._sync(workspace.id, options["connection_id"], orders=not options["skip_orders"])
         elif action == "subscribe":
@@ -77,7 +89,7 @@ class Command(BaseCommand):
         elif action == "dead-letters":
             for item in call(lambda: selectors.dead_letters(
                     workspace_id=workspace.id, connection_id=options["connection_id"])):
-                self.stdout.write(f"{item.id}\t{item.listing.variant.sku}\t"
+                self.stdout.write(f"{item.id}\t{item.subject}\t"
                                   f"attempts {item.attempts}\t{item.last_error}")
         elif action == "replay":
             count = call(lambda: outbox.dead_letter_replay(
@@ -132,6 +144,42 @@ class Command(BaseCommand):
                               f"{done.pages} page(s){'' if done.done else ', more to fetch'}")
         if report.errors:
             raise CommandError(f"stock: {report.errors[-1]}")
+
+    def _initial(self, workspace_id: Any, options: dict[str, Any]) -> None:
+        bars: dict[str, tqdm[Any]] = {}
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            bar = bars.get(stage)
+            if bar is None:
+                bar = bars[stage] = tqdm(desc=stage, total=total, file=sys.stderr,
+                                         unit=" items", leave=True)
+            if total is not None and bar.total != total:
+                bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            report = call(lambda: connection_initial_sync(
+                workspace_id=workspace_id, connection_id=options["connection_id"],
+                actor=Actor.system("cli"), create_missing=options["create_missing"],
+                days=options["days"], orders=not options["skip_orders"], progress=progress))
+        except ChannelError as exc:
+            raise CommandError(f"the platform refused: {exc.message}") from None
+        finally:
+            for bar in bars.values():
+                bar.close()
+        self.stdout.write(
+            f"catalog: {report.products} product(s), {report.variants} variant(s); "
+            f"{report.listed} listed ({report.created} created in the hub), "
+            f"{report.already_listed} already listed, {len(report.unmatched)} unmatched")
+        if report.stock_not_imported:
+            self.stderr.write(f"warning: {report.stock_not_imported} created variant(s) have "
+                              "stock on the channel but the hub has no active location: "
+                              "add one (Locations, in the web UI) and receive it there")
+        for sku, reason in report.unmatched:
+            self.stdout.write(f"unmatched\t{sku or '(no SKU)'}\t{reason}")
+        if not options["skip_orders"]:
+            self.stdout.write(f"orders: {report.orders} applied, {report.orders_refused} "
+                              f"refused (last {options['days']} days)")
 
     def _list(self, workspace_id: Any) -> None:
         for health in selectors.connection_health_list(workspace_id=workspace_id):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from storesync.catalog import demo as catalog_demo
+from storesync.channels.demo import demo_connections_create
 from storesync.cli.common import call, keyring_ready
 from storesync.core.models import User, Workspace
 from storesync.core.services import workspace_create
@@ -76,6 +77,11 @@ class Command(BaseCommand):
         )
         summary = self._fill(created.workspace.id, options)
         self.stdout.write(f"demo workspace {slug!r}: {summary}")
+        demo_connections_create(workspace_id=created.workspace.id)
+        self.stdout.write(
+            "demo channels: Shopify simulator on 127.0.0.1:8711, WooCommerce simulator on "
+            "127.0.0.1:8712 (they run inside `storesync serve --sandboxes`, as `make run` does)"
+        )
         self.stdout.write(
             "sign in at http://127.0.0.1:8000/accounts/login/ as "
             f"{DEMO_OWNER}; you will be asked to enrol MFA (TOTP)"

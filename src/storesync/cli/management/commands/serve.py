@@ -7,6 +7,7 @@ Redis, run `storesync worker` processes separately (or pass --worker).
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from typing import Any
 
@@ -43,6 +44,14 @@ class Command(BaseCommand):
             help="serve only; jobs run in `storesync worker`",
         )
         parser.add_argument("--workers", type=int, default=2, help="worker threads")
+        parser.add_argument(
+            "--sandboxes",
+            action="store_true",
+            default=os.environ.get("STORESYNC_DEMO_SANDBOXES", "") == "1",
+            help="demo: also run a Shopify simulator on 127.0.0.1:8711 and a WooCommerce "
+            "simulator on 127.0.0.1:8712, connected to the demo workspace, with orders "
+            "arriving now and then (default from STORESYNC_DEMO_SANDBOXES=1)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         keyring_ready()
@@ -68,13 +77,27 @@ class Command(BaseCommand):
         self.stdout.write(f"storesync serving on {url} (worker {'on' if run_worker else 'off'})")
         self.stdout.flush()
         log.info("serve_started", port=options["port"], worker=run_worker)
-        if not run_worker:
-            server.run()
-            return
-        http = threading.Thread(target=server.run, name="http", daemon=True)
-        http.start()
-        consumer = settings.HUEY.create_consumer(workers=options["workers"], worker_type="thread")
+        sandboxes = self._sandboxes() if options["sandboxes"] else None
         try:
-            consumer.run()  # blocks; SIGINT/SIGTERM stop it gracefully
+            if not run_worker:
+                server.run()
+                return
+            http = threading.Thread(target=server.run, name="http", daemon=True)
+            http.start()
+            consumer = settings.HUEY.create_consumer(workers=options["workers"],
+                                                     worker_type="thread")
+            try:
+                consumer.run()  # blocks; SIGINT/SIGTERM stop it gracefully
+            finally:
+                server.close()
         finally:
-            server.close()
+            if sandboxes is not None:
+                sandboxes.close()
+
+    def _sandboxes(self) -> Any:
+        from storesync.channels import demo
+
+        channels = demo.DemoChannels.start()
+        self.stdout.write(f"demo channels: Shopify simulator on {channels.shopify.url}, "
+                          f"WooCommerce simulator on {channels.woo.url}")
+        return channels
