@@ -142,7 +142,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--quick", action="store_true", help="10,000 customers, 1 repetition")
-    parser.add_argument("--only", default="encryption,collections,csv",
+    parser.add_argument("--skus", type=int, default=10_000, help="channel fan-out SKUs")
+    parser.add_argument("--only", default="encryption,collections,csv,channels",
                         help="which benchmarks to run (comma-separated)")
     args = parser.parse_args()
     customers, repeat = (10_000, 1) if args.quick else (args.customers, args.repeat)
@@ -153,6 +154,10 @@ def main() -> None:
         run_collections(args.databases.split(","), 5_000 if args.quick else 20_000)
     if "csv" in only:
         run_csv(args.databases.split(","), 10_000 if args.quick else args.variants)
+    if "channels" in only:
+        from channel_report import run_channels
+
+        run_channels(args.databases.split(","), 2_000 if args.quick else args.skus)
     print(f"wrote {DOC.relative_to(ROOT)}")
 
 
