@@ -50,7 +50,6 @@ from storesync.channels import dispatcher  # noqa: E402
 from storesync.channels.connectors.woocommerce.connector import LOCATION_ID  # noqa: E402
 from storesync.channels.sandbox.shopify.server import Config, SandboxServer  # noqa: E402
 from storesync.channels.sandbox.shopify.state import gid  # noqa: E402
-from storesync.channels.sandbox.shopify.webhooks import sign  # noqa: E402
 from storesync.channels.sandbox.woocommerce import server as woo_server  # noqa: E402
 from storesync.channels.services import connection_create, location_mapping_add  # noqa: E402
 from storesync.core.services import workspace_create  # noqa: E402

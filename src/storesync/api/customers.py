@@ -11,8 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from storesync.api.auth import Principal, require
 from storesync.api.errors import json_error
-from storesync.api.orders import OrderPage
-from storesync.api.orders import order_views
+from storesync.api.orders import OrderPage, order_views
 from storesync.api.schemas import Strict
 from storesync.core.errors import ValidationError
 from storesync.core.permissions import Perm

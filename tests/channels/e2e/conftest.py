@@ -22,6 +22,7 @@ import httpx
 import pytest
 from django.conf import settings
 
+from storesync.catalog.listings import ListingInput
 from storesync.catalog.models import Listing
 from storesync.catalog.services import ProductInput, VariantInput, product_create
 from storesync.channels.connectors.base import Connector
@@ -35,7 +36,6 @@ from storesync.channels.services import (
     listing_add,
     location_mapping_add,
 )
-from storesync.catalog.listings import ListingInput
 from storesync.core.services import workspace_create
 from storesync.core.tenancy import workspace_scope
 from storesync.inventory.models import Level

@@ -37,7 +37,6 @@ def test_a_sale_on_shopify_is_one_order_reserves_stock_and_reaches_woocommerce(
 
 def test_hub_stock_changes_reach_both_channels_as_available_never_on_hand(hub: Hub) -> None:
     from storesync.inventory.services import level_set_safety_buffer, stock_adjust
-
     from tests.channels.e2e.conftest import ACTOR
 
     sku = hub.skus[0]

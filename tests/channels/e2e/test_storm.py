@@ -150,7 +150,7 @@ def test_webhook_storm_ends_with_every_order_once_and_every_channel_equal(
     hub = build_hub(live_server.url, count=SKUS, stock=STOCK, shopify_config=Config(
         webhook_retry_base_s=0.05, bucket_size=20_000, restore_rate=10_000))
     try:
-        rng = random.Random(20261125)  # noqa: S311 - test data
+        rng = random.Random(20261125)
         captured = _intercept(hub)
         sold = _sell(hub, rng, captured)
         plan = _storm_plan(list(captured), rng)

@@ -45,7 +45,7 @@ class Worker:
                    STORESYNC_MASTER_KEY=settings.CONFIG.master_key or "",
                    STORESYNC_BASE_URL=settings.CONFIG.base_url)
         self.log = log.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "storesync.cli", "worker", "--workers", "2"],
             env=env, stdout=self.log, stderr=self.log)
 
