@@ -1,6 +1,7 @@
 """Run the benchmarks and write their figures into docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py [--only encryption,orders,orderlist,collections,csv,privacy]
+    .venv/bin/python bench/run.py [--only encryption,orders,orderlist,collections,csv,
+                                          privacy,channels]
                                   [--customers N] [--variants N]
                                   [--orders N] [--list-orders N] [--databases sqlite,postgres]
                                   [--quick]
@@ -241,8 +242,15 @@ def run_privacy(args: argparse.Namespace) -> None:
     write_section("privacy", privacy_section(results))
 
 
+def run_channel_sync(args: argparse.Namespace) -> None:
+    from channel_report import run_channels
+
+    run_channels(args.databases.split(","), 2_000 if args.quick else args.skus)
+
+
 BENCHMARKS = {"encryption": run_encryption, "orders": run_orders, "orderlist": run_orderlist,
-              "collections": run_collections, "csv": run_csv, "privacy": run_privacy}
+              "collections": run_collections, "csv": run_csv, "privacy": run_privacy,
+              "channels": run_channel_sync}
 
 
 def main() -> None:
@@ -252,6 +260,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--orders", type=int, default=2000, help="order creation benchmark")
     parser.add_argument("--variants", type=int, default=100_000, help="CSV benchmark")
+    parser.add_argument("--skus", type=int, default=10_000, help="channel fan-out SKUs")
     parser.add_argument("--privacy-customers", type=int, default=1_000_000,
                         help="filler customers (10 orders each) for the privacy benchmark")
     parser.add_argument("--privacy-load-seconds", type=int, default=600,

@@ -149,6 +149,7 @@ def _push_round(connection: Connection, connector: Connector,
                 break
             report.stale += len(stale)
             pending = {listing.id: groups[listing.id] for listing in stale}
+            _catch_up_orders(connection, connector)
             _refresh(connection, connector, stale)
     except Throttled as exc:
         until = timezone.now() + timedelta(seconds=max(exc.retry_after_s, 0.0))
@@ -158,6 +159,22 @@ def _push_round(connection: Connection, connector: Connector,
                                throttled_until=until)
     except ChannelError as exc:
         _fail(connection, list(pending.values()), exc.message, exc.retryable, report)
+
+
+def _catch_up_orders(connection: Connection, connector: Connector) -> None:
+    """The channel moved under us, most often because it sold units whose webhook has not
+    arrived yet. Pushing the hub's number now would put those units back on sale (the
+    re-inflation race), so the hub first fetches the channel's changed orders; the quantity
+    recomputed after that counts the sale. A run already under way for this connection, or a
+    failure here, leaves the push as it was: that run queues its own push."""
+    from storesync.channels.reconcile import reconcile_orders
+
+    try:
+        reconcile_orders(workspace_id=connection.workspace_id, connection_id=connection.id,
+                         connector=connector, max_pages=5)
+    except ChannelError as exc:
+        log.warning("stale_push_catch_up_failed", connection_id=str(connection.id),
+                    error=exc.message)
 
 
 def _refresh(connection: Connection, connector: Connector, listings: Sequence[Listing]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import Any
 
 import httpx
@@ -17,6 +18,8 @@ MODULES = {
 }
 
 _default_throttle: Throttle | None = None
+_shared_http: httpx.Client | None = None
+_shared_http_lock = threading.Lock()
 
 
 def default_throttle() -> Throttle:
@@ -29,6 +32,17 @@ def default_throttle() -> Throttle:
         url = settings.CONFIG.redis_url
         _default_throttle = RedisThrottle(url) if url else LocalThrottle()
     return _default_throttle
+
+
+def shared_http() -> httpx.Client:
+    """One connection pool for every connector of this process. Building an ``httpx.Client``
+    loads a TLS context (tens of milliseconds), more than verifying a webhook or pushing a
+    batch costs, and the engine builds a connector per webhook and per drain."""
+    global _shared_http
+    with _shared_http_lock:
+        if _shared_http is None:
+            _shared_http = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+        return _shared_http
 
 
 def connector_class(platform: str) -> type[Connector]:
@@ -45,7 +59,7 @@ def build_connector(platform: str, *, credentials: dict[str, Any],
                     throttle: Throttle | None = None) -> Connector:
     """A connector for ``platform``. Every connector class takes exactly these keywords:
     ``credentials`` (the connection's decrypted credentials), ``http`` (an httpx client, for
-    tests and shared pools; the connector makes its own when None) and ``throttle``."""
+    tests; ``shared_http()`` when None) and ``throttle``."""
     cls = connector_class(platform)
-    return cls(credentials=credentials, http=http,  # type: ignore[call-arg]
+    return cls(credentials=credentials, http=http or shared_http(),  # type: ignore[call-arg]
                throttle=throttle or default_throttle())

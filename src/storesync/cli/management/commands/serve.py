@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.module_loading import autodiscover_modules
 from huey import SqliteHuey
 from waitress.server import create_server
 
@@ -84,6 +85,8 @@ class Command(BaseCommand):
                 return
             http = threading.Thread(target=server.run, name="http", daemon=True)
             http.start()
+            # Tasks register when their module is imported; nothing else imports them here.
+            autodiscover_modules("tasks")
             consumer = settings.HUEY.create_consumer(workers=options["workers"],
                                                      worker_type="thread")
             try:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.module_loading import autodiscover_modules
 
 from storesync.cli.common import keyring_ready
 
@@ -18,6 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         keyring_ready()
+        # Tasks register when their module is imported; nothing else imports them here.
+        autodiscover_modules("tasks")
         consumer = settings.HUEY.create_consumer(workers=options["workers"], worker_type="thread")
         self.stdout.write(f"storesync worker running with {options['workers']} threads")
         self.stdout.flush()
