@@ -101,6 +101,25 @@ def test_a_later_cancel_releases_the_reservation(shop):
     assert again.applied and again.stock_changed_variant_ids == frozenset()
 
 
+def test_a_cancel_stamped_in_the_same_second_is_applied_once(shop):
+    """Platforms stamp updated_at to the second, so the sale and its cancellation can carry
+    the same stamp; the cancel still releases the stock. A same-second version with nothing
+    one-way in it (perhaps the older one) changes nothing, not even the payment status."""
+    ws, variants, _ = shop
+    sync(ws)
+    cancelled = replace(ORDER, cancelled_at=T0, cancel_reason="customer",
+                        financial_status="voided")
+    result = sync(ws, cancelled)
+    assert result.applied and result.stock_changed_variant_ids == {variants["KURTA-M"].id}
+    assert level_of(ws, variants["KURTA-M"]).reserved == 0
+    assert result.order.financial_status == "paid"  # a same-second version may be the older
+    replay = sync(ws, replace(ORDER, financial_status="pending"))
+    assert not replay.applied
+    with workspace_scope(ws):
+        order = Order.objects.get()
+    assert (order.financial_status, order.cancelled_at) == ("paid", T0)
+
+
 def test_refunds_apply_once_and_restock_when_asked(shop):
     ws, variants, _ = shop
     m, large = variants["KURTA-M"], variants["KURTA-L"]

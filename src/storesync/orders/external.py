@@ -298,9 +298,12 @@ def _add_payments(order: Order, data: ExternalOrderInput) -> None:
         for p in data.payments if p.external_id and p.external_id not in known])
 
 
-def _finish(order: Order, data: ExternalOrderInput, reasons: list[str]) -> None:
-    """The channel's word on money stands; attention reasons accumulate, without repeats."""
-    order.financial_status = data.financial_status
+def _finish(order: Order, data: ExternalOrderInput, reasons: list[str], *,
+            keep_status: bool = False) -> None:
+    """The channel's word on money stands (unless ``keep_status``: a same-second version may
+    be the older one); attention reasons accumulate, without repeats."""
+    if not keep_status:
+        order.financial_status = data.financial_status
     order.external_updated_at = data.updated_at
     merged = list(dict.fromkeys([*order.attention_reasons, *reasons]))
     order.attention_reasons = merged
@@ -309,21 +312,39 @@ def _finish(order: Order, data: ExternalOrderInput, reasons: list[str]) -> None:
     order.save()
 
 
-def _update(order: Order, data: ExternalOrderInput, actor: audit.Actor) -> set[uuid.UUID]:
+def _has_one_way_news(order: Order, data: ExternalOrderInput) -> bool:
+    """Whether a version stamped in the same second as the stored one brings a change that
+    can only go one way: a cancellation, or a refund or payment not seen before."""
+    if data.cancelled_at and not order.cancelled_at:
+        return True
+    refunds = {r.external_id for r in data.refunds}
+    if refunds - set(Refund.objects.filter(order=order).values_list("external_id", flat=True)):
+        return True
+    payments = {p.external_id for p in data.payments if p.external_id}
+    return bool(payments - set(Transaction.objects.filter(order=order)
+                               .values_list("external_id", flat=True)))
+
+
+def _update(order: Order, data: ExternalOrderInput, actor: audit.Actor, *,
+            one_way_only: bool = False) -> set[uuid.UUID]:
+    """Apply a newer version. ``one_way_only`` (a version of the same second, which may be
+    older): only cancellation, new refunds and new payments; contact and status stay."""
     reasons: list[str] = []
-    stored = dict(OrderLine.objects.filter(order=order).values_list("external_id", "quantity"))
-    if stored != {line.external_id: line.quantity for line in data.lines}:
-        reasons.append("The channel changed the order's lines; edits are not applied here.")
-    for name, value in _contact(data, reasons).items():
-        setattr(order, name, value)
-    order.name = data.name.strip()
+    if not one_way_only:
+        stored = dict(OrderLine.objects.filter(order=order)
+                      .values_list("external_id", "quantity"))
+        if stored != {line.external_id: line.quantity for line in data.lines}:
+            reasons.append("The channel changed the order's lines; edits are not applied here.")
+        for name, value in _contact(data, reasons).items():
+            setattr(order, name, value)
+        order.name = data.name.strip()
     _add_payments(order, data)
     changed: set[uuid.UUID] = set()
     if data.cancelled_at and not order.cancelled_at:
         changed |= order_cancel_locked(order, reason=data.cancel_reason or "other",
                                        actor=actor, cancelled_at=data.cancelled_at)
     changed |= _apply_refunds(order, data, actor, reasons)
-    _finish(order, data, reasons)
+    _finish(order, data, reasons, keep_status=one_way_only)
     return changed
 
 
@@ -354,7 +375,13 @@ def order_sync_external(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | N
                 order = lookup.first()
                 if order is None:
                     raise
-        if order.external_updated_at and data.updated_at <= order.external_updated_at:
+        stored_at = order.external_updated_at
+        if stored_at and data.updated_at < stored_at:
             return ExternalSyncResult(order, False, False, frozenset())
-        changed = _update(order, data, actor)
+        # Platforms stamp updated_at to the second: a cancellation in the sale's own second
+        # carries the same stamp. Such a version is applied only for its one-way changes.
+        same_second = stored_at is not None and data.updated_at == stored_at
+        if same_second and not _has_one_way_news(order, data):
+            return ExternalSyncResult(order, False, False, frozenset())
+        changed = _update(order, data, actor, one_way_only=same_second)
         return ExternalSyncResult(order, False, True, frozenset(changed))

@@ -98,9 +98,6 @@ def test_an_older_update_arriving_late_never_overwrites_a_newer_one(hub: Hub) ->
     assert (hub.woo_qty(sku), hub.available(sku)) == (STOCK, STOCK)
 
 
-@pytest.mark.xfail(reason="known bug: orders.external ignores a version whose updated_at "
-                   "equals the stored one, and platforms stamp updated_at to the second",
-                   strict=False)
 def test_a_cancellation_in_the_same_second_as_the_sale_is_applied(hub: Hub) -> None:
     sku = hub.skus[0]
     sale = hub.shopify_control("POST", "orders", {"lines": [{"sku": sku, "quantity": 3}]})
