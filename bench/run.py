@@ -23,6 +23,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -155,33 +156,36 @@ def write_section(name: str, body: str) -> None:
     DOC.write_text(text)
 
 
-def run_encryption(args: argparse.Namespace) -> None:
-    customers, repeat = (10_000, 1) if args.quick else (args.customers, args.repeat)
+def _per_database(args: argparse.Namespace, name: str, script: str,
+                  section: Callable[[list[dict]], str], describe: str,
+                  extra: Callable[[str], list[str]], pg_name: str | None = None) -> None:
+    """Run ``script`` once per database (each fresh), keep the results and write the
+    ``name`` section of docs/benchmarks.md."""
     results: list[dict] = []
     for database in args.databases.split(","):
-        print(f"encryption benchmark on {database}: {customers:,} customers x {repeat}",
-              flush=True)
-        result = run_one("encryption.py", database,
-                         ["--customers", str(customers), "--repeat", str(repeat)])
+        print(f"{name} benchmark on {database}: {describe}", flush=True)
+        result = run_one(script, database, extra(database),
+                         pg_name=pg_name or f"{PG_DATABASE}_{name}")
         print(json.dumps(result), flush=True)
         if "skipped" not in result:
             result["measured"] = machine()
-            results = remember("encryption", result)
-    write_section("encryption", encryption_section(results))
+            results = remember(name, result)
+    write_section(name, section(results))
+
+
+def run_encryption(args: argparse.Namespace) -> None:
+    customers, repeat = (10_000, 1) if args.quick else (args.customers, args.repeat)
+    _per_database(args, "encryption", "encryption.py", encryption_section,
+                  f"{customers:,} customers x {repeat}",
+                  lambda _: ["--customers", str(customers), "--repeat", str(repeat)],
+                  pg_name=PG_DATABASE)
 
 
 def run_orders(args: argparse.Namespace) -> None:
     orders, repeat = (300, 1) if args.quick else (args.orders, args.repeat)
-    results: list[dict] = []
-    for database in args.databases.split(","):
-        print(f"order creation benchmark on {database}: {orders:,} orders x {repeat}", flush=True)
-        result = run_one("orders.py", database, ["--orders", str(orders), "--repeat", str(repeat)],
-                         pg_name=f"{PG_DATABASE}_orders")
-        print(json.dumps(result), flush=True)
-        if "skipped" not in result:
-            result["measured"] = machine()
-            results = remember("orders", result)
-    write_section("orders", orders_section(results))
+    _per_database(args, "orders", "orders.py", orders_section,
+                  f"{orders:,} orders x {repeat}",
+                  lambda _: ["--orders", str(orders), "--repeat", str(repeat)])
 
 
 def run_orderlist(args: argparse.Namespace) -> None:
@@ -198,48 +202,26 @@ def run_orderlist(args: argparse.Namespace) -> None:
 
 def run_collections(args: argparse.Namespace) -> None:
     products = 5_000 if args.quick else 20_000
-    results: list[dict] = []
-    for database in args.databases.split(","):
-        print(f"smart-collection benchmark on {database}: {products:,} products", flush=True)
-        result = run_one("smart_collections.py", database, ["--products", str(products)],
-                         pg_name=f"{PG_DATABASE}_collections")
-        print(json.dumps(result), flush=True)
-        if "skipped" not in result:
-            result["measured"] = machine()
-            results = remember("collections", result)
-    write_section("collections", collections_section(results))
+    _per_database(args, "collections", "smart_collections.py", collections_section,
+                  f"{products:,} products", lambda _: ["--products", str(products)])
 
 
 def run_csv(args: argparse.Namespace) -> None:
     variants = 10_000 if args.quick else args.variants
-    results: list[dict] = []
-    for database in args.databases.split(","):
-        print(f"CSV benchmark on {database}: {variants:,} variants", flush=True)
-        result = run_one("csv_import.py", database, ["--variants", str(variants)],
-                         pg_name=f"{PG_DATABASE}_csv")
-        print(json.dumps(result), flush=True)
-        if "skipped" not in result:
-            result["measured"] = machine()
-            results = remember("csv", result)
-    write_section("csv", csv_section(results))
+    _per_database(args, "csv", "csv_import.py", csv_section, f"{variants:,} variants",
+                  lambda _: ["--variants", str(variants)])
 
 
 def run_privacy(args: argparse.Namespace) -> None:
-    results: list[dict] = []
-    for database in args.databases.split(","):
+    def extra(database: str) -> list[str]:
+        # SQLite gets at most 100,000 filler customers: its load would not fit the budget.
         customers = args.privacy_customers if database == "postgres" else \
             min(args.privacy_customers, 100_000)
-        print(f"privacy benchmark on {database}: up to {customers:,} filler customers",
-              flush=True)
-        result = run_one("privacy.py", database, [
-            "--customers", str(customers), "--load-seconds", str(args.privacy_load_seconds),
-            "--samples", "10" if args.quick else "40"],
-            pg_name=f"{PG_DATABASE}_privacy")
-        print(json.dumps(result), flush=True)
-        if "skipped" not in result:
-            result["measured"] = machine()
-            results = remember("privacy", result)
-    write_section("privacy", privacy_section(results))
+        return ["--customers", str(customers), "--load-seconds",
+                str(args.privacy_load_seconds), "--samples", "10" if args.quick else "40"]
+
+    _per_database(args, "privacy", "privacy.py", privacy_section,
+                  f"up to {args.privacy_customers:,} filler customers", extra)
 
 
 def run_channel_sync(args: argparse.Namespace) -> None:
