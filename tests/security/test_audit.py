@@ -97,3 +97,52 @@ def test_recomputed_plain_sha256_cannot_forge_the_chain(workspace, capsys):
 def test_record_is_keyword_only_with_an_action_enum(workspace):
     with pytest.raises(TypeError):
         audit.record(audit.Action.CUSTOMER_CREATED, ACTOR, workspace.workspace.id)  # type: ignore[misc]
+
+
+def test_pruning_keeps_the_rest_of_the_chain_verifiable(workspace, capsys):
+    ws = workspace.workspace.id
+    _events(ws, n=6)
+    assert audit.prune_through(str(ws), 4) == 4
+    remaining = list(AuditEvent.objects.filter(chain=str(ws)).order_by("seq"))
+    assert remaining[0].seq == 5
+    head = AuditChainHead.objects.get(chain=str(ws))
+    assert head.base_seq == 4 and head.base_hash == remaining[0].prev_hash
+    _events(ws, n=2)  # appending after a prune continues the same chain
+    ok, out = _verify(capsys)
+    assert ok, out
+    assert audit.prune_through(str(ws), 3) == 0  # already pruned: nothing more to do
+
+
+def test_pruning_refuses_a_part_that_does_not_verify(workspace):
+    ws = workspace.workspace.id
+    _events(ws, n=5)
+    total = AuditEvent.objects.filter(chain=str(ws)).count()
+    victim = AuditEvent.objects.get(chain=str(ws), seq=2)
+    AuditEvent.objects.filter(id=victim.id).update(purpose="rewritten")
+    with pytest.raises(audit.AuditChainBroken, match="#2"):
+        audit.prune_through(str(ws), 4)
+    assert AuditEvent.objects.filter(chain=str(ws)).count() == total  # the evidence stays
+    assert AuditChainHead.objects.get(chain=str(ws)).base_seq == 0
+
+
+def test_a_moved_checkpoint_is_detected(workspace, capsys):
+    ws = workspace.workspace.id
+    _events(ws, n=5)
+    audit.prune_through(str(ws), 2)
+    # someone without the audit key deletes event 3 and moves the checkpoint past it
+    third = AuditEvent.objects.get(chain=str(ws), seq=3)
+    AuditEvent.objects.filter(id=third.id).delete()
+    AuditChainHead.objects.filter(chain=str(ws)).update(base_seq=3, base_hash=third.hash)
+    ok, out = _verify(capsys)
+    assert not ok
+    assert "checkpoint" in out
+
+
+def test_an_event_deleted_right_after_the_checkpoint_is_detected(workspace, capsys):
+    ws = workspace.workspace.id
+    _events(ws, n=5)
+    audit.prune_through(str(ws), 2)
+    AuditEvent.objects.filter(chain=str(ws), seq=3).delete()
+    ok, out = _verify(capsys)
+    assert not ok
+    assert "#3 is missing" in out

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from storesync.core.tenancy import workspace_scope
@@ -31,6 +31,9 @@ from storesync.privacy.requests_models import (
     RightsSettings,
 )
 from storesync.security import audit
+from storesync.security.models import AuditChainHead, AuditEvent
+
+AUDIT_RETENTION = dt.timedelta(days=7 * 365)
 
 Due = Callable[[uuid.UUID, dt.datetime, RightsSettings], "models.QuerySet[Any]"]
 # Gets the primary keys of one batch as a lazy query (``due.values_list("pk")[:n]``): a plain
@@ -116,10 +119,20 @@ def _drop_exports(batch: Any) -> int:
 
 
 def _audit_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
-    from storesync.security.models import AuditEvent
+    """The chain's oldest events, up to the first one younger than 7 years: only a prefix
+    of a hash chain can be pruned behind a checkpoint."""
+    chain = audit.chain_of(ws)
+    recent = AuditEvent.objects.filter(chain=chain, occurred_at__gte=now - AUDIT_RETENTION) \
+        .aggregate(first=Min("seq"))["first"]
+    head = AuditChainHead.objects.filter(chain=chain).first()
+    last = (recent - 1) if recent is not None else (head.seq if head else 0)
+    return AuditEvent.objects.filter(chain=chain, seq__lte=last)
 
-    return AuditEvent.objects.filter(chain=str(ws),
-                                     occurred_at__lt=now - dt.timedelta(days=7 * 365))
+
+def _prune_audit(batch: Any) -> int:
+    ends = AuditEvent.objects.filter(pk__in=list(batch)).values("chain").annotate(
+        last=Max("seq"))
+    return sum(audit.prune_through(row["chain"], row["last"]) for row in ends)
 
 
 for _target in (
@@ -138,9 +151,8 @@ for _target in (
     RetentionTarget("privacy.export", "access exports: dropped 7 days after they were made",
                     _exports_due, _drop_exports),
     RetentionTarget("security.audit_event",
-                    "audit events older than 7 years: reported only — deleting them would "
-                    "break the hash chain until security.audit supports a signed checkpoint",
-                    _audit_due, None),
+                    "audit events older than 7 years: the chain's oldest part is verified, "
+                    "then deleted behind a keyed checkpoint", _audit_due, _prune_audit),
 ):
     register_retention_target(_target)
 

@@ -2,9 +2,11 @@
 
 Each event's ``hash`` is HMAC-SHA256(audit key, canonical JSON of the event including
 ``prev_hash``). Changing, deleting or reordering any row breaks the chain from that row on;
-the chain head (``AuditChainHead``) catches a deleted tail. Because the HMAC key derives from
-the master key, which the database never holds, someone with only database access cannot
-forge a consistent chain.
+the chain head (``AuditChainHead``) catches a deleted tail. Retention prunes a chain only
+from its start, only after verifying the pruned part, and leaves a keyed checkpoint on the
+head (``base_seq``/``base_hash``/``base_mac``) from which verification continues. Because
+the HMAC key derives from the master key, which the database never holds, someone with only
+database access cannot forge a consistent chain.
 
 Calls are keyword-only with an ``Action`` enum, so an audit call cannot be written wrong.
 """
@@ -202,11 +204,30 @@ class ChainReport:
     problem: str = ""
 
 
+def _base_mac(key: bytes, chain: str, base_seq: int, base_hash: str) -> str:
+    return _digest(key, {"checkpoint": chain, "base_seq": base_seq, "base_hash": base_hash})
+
+
+def _checkpoint_problem(head: AuditChainHead | None, key: bytes) -> str:
+    if head is None or (head.base_seq == 0 and not head.base_mac):
+        return ""
+    if not hmac.compare_digest(_base_mac(key, head.chain, head.base_seq, head.base_hash),
+                               head.base_mac):
+        return (f"the chain's checkpoint (events up to #{head.base_seq} pruned) was altered: "
+                "its seal does not match")
+    return ""
+
+
 def _verify_chain(chain: str, key: bytes, batch: int = 5000) -> ChainReport:
     head = AuditChainHead.objects.filter(chain=chain).first()
-    expected_seq, prev_hash, count, last_id = 1, GENESIS, 0, 0
+    problem = _checkpoint_problem(head, key)
+    if problem:
+        return ChainReport(chain, 0, False, problem)
+    base_seq, base_hash = (head.base_seq, head.base_hash) if head else (0, GENESIS)
+    expected_seq, prev_hash, count, last_id = base_seq + 1, base_hash, 0, 0
     while True:
-        rows = list(AuditEvent.objects.filter(chain=chain, id__gt=last_id).order_by("id")[:batch])
+        rows = list(AuditEvent.objects.filter(chain=chain, seq__gt=base_seq, id__gt=last_id)
+                    .order_by("id")[:batch])
         if not rows:
             break
         for event in rows:
@@ -245,15 +266,59 @@ def _verify_chain(chain: str, key: bytes, batch: int = 5000) -> ChainReport:
         if count:
             return ChainReport(chain, count, False, "the chain head is missing")
         return ChainReport(chain, 0, True)
-    if head.seq != count or head.hash != prev_hash:
+    if head.seq != expected_seq - 1 or head.hash != prev_hash:
         return ChainReport(
             chain,
             count,
             False,
-            f"the chain ends at event #{count} but its head records #{head.seq}: "
+            f"the chain ends at event #{expected_seq - 1} but its head records #{head.seq}: "
             "events at the end were deleted",
         )
     return ChainReport(chain, count, True)
+
+
+class AuditChainBroken(Exception):
+    """Pruning refused: the part to prune does not verify, and deleting it would hide that."""
+
+
+def prune_through(chain: str, seq: int) -> int:
+    """Delete the chain's events up to ``seq`` (retention), after verifying them.
+
+    The head keeps a keyed checkpoint (the last pruned event's seq and hash) so that
+    verification of what remains still proves nothing was removed or changed. Returns how many
+    events were deleted. The caller's transaction (or this one) makes it all-or-nothing.
+    """
+    from storesync.core.logs import get_logger
+
+    key = keyring.get().audit_key
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
+        if head is None:
+            return 0
+        problem = _checkpoint_problem(head, key)
+        if problem:
+            raise AuditChainBroken(problem)
+        seq = min(seq, head.seq)
+        if seq <= head.base_seq:
+            return 0
+        prev_hash, expected = head.base_hash, head.base_seq + 1
+        for event in AuditEvent.objects.filter(chain=chain, seq__gt=head.base_seq,
+                                               seq__lte=seq).order_by("seq").iterator(5000):
+            if (event.seq != expected or event.prev_hash != prev_hash
+                    or not hmac.compare_digest(_digest(key, _content(event)), event.hash)):
+                raise AuditChainBroken(f"event #{expected} of chain {chain} does not verify; "
+                                       "nothing was pruned")
+            prev_hash, expected = event.hash, expected + 1
+        if expected != seq + 1:
+            raise AuditChainBroken(f"event #{expected} of chain {chain} is missing; "
+                                   "nothing was pruned")
+        deleted, _ = AuditEvent.objects.filter(chain=chain, seq__lte=seq).delete()
+        AuditChainHead.objects.filter(chain=chain).update(
+            base_seq=seq, base_hash=prev_hash, base_mac=_base_mac(key, chain, seq, prev_hash))
+    # a witness outside the database, like the heads logged after verification
+    get_logger(__name__).info("audit_chain_pruned", chain=chain, base_seq=seq,
+                              base_hash=prev_hash, deleted=deleted)
+    return deleted
 
 
 def verify(chains: Iterable[str] | None = None) -> Iterator[ChainReport]:

@@ -55,15 +55,24 @@ class AuditChainHead(models.Model):
 
     Keeping the head apart from the events lets verification notice a deleted tail, and gives
     appenders one row to lock so that sequence numbers never fork.
+
+    ``base_*`` is the chain's checkpoint: events up to ``base_seq`` were pruned by retention
+    (audit is kept 7 years) after being verified, and the chain now starts after
+    ``base_hash``. ``base_mac`` (HMAC with the audit key) stops anyone without the key from
+    moving the checkpoint forward to hide deleted events.
     """
 
     chain = models.CharField(max_length=40, primary_key=True)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+    base_seq = models.BigIntegerField(default=0)
+    base_hash = models.CharField(max_length=64, default="0" * 64)
+    base_mac = models.CharField(max_length=64, blank=True, default="")
 
 
 class AuditEvent(models.Model):
-    """One append-only, hash-chained audit record. Never updated or deleted by the application."""
+    """One append-only, hash-chained audit record. Never updated by the application; deleted
+    only by retention, oldest first, behind a verified checkpoint (``AuditChainHead.base_*``)."""
 
     id = models.BigAutoField(primary_key=True)
     chain = models.CharField(max_length=40)
