@@ -46,3 +46,16 @@ def test_queue_backend_matches_configuration():
 
     expected = RedisHuey if settings.CONFIG.redis_url else SqliteHuey
     assert isinstance(settings.HUEY, expected)
+
+
+def test_the_database_is_optimized_on_sqlite(db):
+    from django.db import connection
+
+    from storesync.core.tasks import optimize_database
+
+    result = optimize_database.call_local()
+    assert result == ("optimized" if connection.vendor == "sqlite" else "skipped")
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # statistics now exist for the planner
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            assert cursor.fetchone()[0] == 1
