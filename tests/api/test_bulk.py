@@ -158,3 +158,29 @@ def test_a_large_upload_with_an_idempotency_key_is_accepted_once(
     assert again["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
     assert len(owner_api.get("/api/v1/jobs").json()["items"]) == 1
+
+
+def _multipart(boundary: str, text: str) -> bytes:
+    return (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"p.csv\"\r\nContent-Type: text/csv\r\n\r\n{text}\r\n"
+            f"--{boundary}--\r\n").encode()
+
+
+def test_a_retry_with_a_new_multipart_boundary_is_the_same_request(owner_api):
+    """curl and HTTP libraries pick a random boundary per attempt: the retry still replays."""
+    key = {"Idempotency-Key": "upload-boundary"}
+
+    def post(boundary: str, text: str):
+        return owner_api.client.generic(
+            "POST", "/api/v1/imports/products", _multipart(boundary, text),
+            content_type=f"multipart/form-data; boundary={boundary}",
+            headers={**owner_api.headers, **key})
+
+    first = post("----attempt1a7f", PRODUCTS)
+    again = post("----attempt2c9e", PRODUCTS)
+    assert first.status_code == again.status_code == 202, first.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    other = post("----attempt3d1b", PRODUCTS + "extra,Extra,,,EXTRA-1,1.00,18\n")
+    assert other.status_code == 422
+    assert other.json()["error"]["field"] == "Idempotency-Key"

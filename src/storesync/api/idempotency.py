@@ -11,12 +11,13 @@ Keys are per token and expire after 24 hours.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 
 from storesync.api.errors import json_error
@@ -29,22 +30,25 @@ TTL = timedelta(hours=24)
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
-def _body(request: HttpRequest) -> bytes:
-    """The raw body. A file upload may exceed Django's in-memory limit for ``request.body``
-    (the body-size middleware already let it through, up to the upload limit): read it once
-    and keep it where Django's form parser looks for it, so the handler still sees the file."""
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if request.content_type != "multipart/form-data" or limit is None or length <= limit:
-        return request.body
-    raw = request.read()
-    request._body = raw  # Django's own cache of the body
-    return raw
-
-
 def _fingerprint(request: HttpRequest) -> str:
+    """What makes two requests "the same": method, path and content.
+
+    A multipart upload is fingerprinted by its parsed parts (fields, file names, types and a
+    SHA-256 of each file's bytes), not its raw bytes: a client's retry carries a new random
+    boundary, so raw bodies of the same upload differ. The files Django spooled to disk are
+    read in chunks and rewound for the handler, so a 50 MiB import never sits in memory.
+    """
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    digest.update(_body(request))
+    if request.content_type != "multipart/form-data":
+        digest.update(request.body)
+        return digest.hexdigest()
+    digest.update(json.dumps(sorted(request.POST.lists())).encode())
+    for name, files in sorted(request.FILES.lists()):
+        for upload in files:
+            digest.update(json.dumps([name, upload.name, upload.content_type]).encode())
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
     return digest.hexdigest()
 
 
@@ -62,7 +66,10 @@ class IdempotencyMiddleware:
         token = token_authenticate(presented.strip()) if scheme.lower() == "bearer" else None
         if token is None:
             return self.get_response(request)  # the API answers 401 itself
-        actor, fingerprint = str(token.id), _fingerprint(request)
+        try:
+            actor, fingerprint = str(token.id), _fingerprint(request)
+        except MultiPartParserError:
+            return json_error(400, "invalid", "the multipart body could not be read", "body")
         with workspace_scope(token.workspace_id):
             try:
                 with transaction.atomic():

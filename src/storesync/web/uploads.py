@@ -3,15 +3,12 @@
 Every body stays under ``STORESYNC_MAX_BODY_BYTES`` (1 MiB by default), except a POST to
 ``/api/v1/imports/``, which may carry a file up to ``STORESYNC_MAX_IMPORT_BYTES`` (50 MiB by
 default, about 300,000 product rows). Django spools such uploads to a temporary file, so the
-allowance costs disk, not memory — except when the upload carries an ``Idempotency-Key``:
-the idempotency middleware fingerprints the raw body, and Django refuses to hand out a raw
-body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``. For those uploads the body (already checked
-against the import limit) is read here, once, and the multipart parser then reads that copy.
+allowance costs disk, not memory (the idempotency middleware hashes the spooled parts, not a
+raw copy of the body).
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
 from django.conf import settings
@@ -30,19 +27,5 @@ class BodySizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.path.startswith(IMPORT_PATH):
-            return self.imports.get_response(request) if self._checked(request) else \
-                self.imports(request)
+            return self.imports(request)
         return self.default(request)
-
-    def _checked(self, request: HttpRequest) -> bool:
-        """Read an import upload that carries an Idempotency-Key into memory (within the
-        import limit), as ``request.body`` would if Django's smaller limit allowed it."""
-        if "Idempotency-Key" not in request.headers:
-            return False
-        declared = request.META.get("CONTENT_LENGTH") or ""
-        if not declared.isdigit() or int(declared) > self.imports.limit:
-            return False  # the limit middleware answers
-        body = request.read()
-        request._body = body  # what HttpRequest.body caches
-        request._stream = io.BytesIO(body)
-        return True
