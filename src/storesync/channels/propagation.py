@@ -186,7 +186,7 @@ def propagate(*, action: str, workspace_id: uuid.UUID, request_id: uuid.UUID,
                 error = str(why)
             except ChannelError as failure:
                 error = f"{connection.platform} refused: {failure.message}"
-            except Exception as failure:  # noqa: BLE001 - a receiver must always report
+            except Exception as failure:
                 log.exception("privacy_propagation_crashed", propagation=str(propagation_id))
                 error = f"storesync could not call {connection.platform}: " \
                         f"{type(failure).__name__}"

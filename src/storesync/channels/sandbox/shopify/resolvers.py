@@ -142,7 +142,8 @@ def lookup(shop: st.Shop, global_id: str) -> Any:
     tables: dict[str, dict[int, Any]] = {
         "Product": shop.products, "ProductVariant": shop.variants,
         "InventoryItem": shop.items, "Location": shop.locations, "Order": shop.orders,
-        "Customer": shop.customers, "WebhookSubscription": shop.subscriptions, "BulkOperation": shop.bulk_operations,
+        "Customer": shop.customers, "WebhookSubscription": shop.subscriptions,
+        "BulkOperation": shop.bulk_operations,
     }
     table = tables.get(kind)
     return table.get(number) if table is not None else None

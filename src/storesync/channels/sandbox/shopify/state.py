@@ -396,7 +396,7 @@ class Shop:
             for order in self.orders.values():
                 if order.customer_id == customer_id:
                     order.email = ""
-                    order.shipping_address = {k: None for k in order.shipping_address}
+                    order.shipping_address = dict.fromkeys(order.shipping_address)
                     order.customer_id = None
                     order.updated_at = now()
             return True
