@@ -26,6 +26,7 @@ from storesync.channels.connectors.base import (
     ChannelProduct,
     InvalidWebhook,
     OrderPage,
+    PrivacyResult,
     PushOutcome,
     PushResult,
     QuantityUpdate,
@@ -155,6 +156,16 @@ class Connector:
     def parse_event(self, event: WebhookEvent) -> None:
         """The test platform's bodies carry no full record: the engine reconciles instead."""
         return
+
+    def erase_customer(self, subject: Any) -> Any:
+        self.state.calls.append(("erase_customer", subject))
+        self._check()
+        return PrivacyResult(len(subject.customer_ids), "erased on the test platform")
+
+    def correct_customer(self, subject: Any, correction: Any) -> Any:
+        self.state.calls.append(("correct_customer", (subject, correction)))
+        self._check()
+        return PrivacyResult(len(subject.customer_ids), "corrected on the test platform")
 
     def list_subscriptions(self) -> list[Subscription]:
         return []

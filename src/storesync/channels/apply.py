@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from storesync.channels.connectors.base import ChannelOrder
 from storesync.channels.models import Connection
+from storesync.channels.propagation import order_customer_record
+from storesync.core.tenancy import workspace_scope
 from storesync.customers.services import AddressInput
 from storesync.orders.external import (
     ExternalLine,
@@ -66,7 +68,13 @@ def external_order_input(order: ChannelOrder) -> ExternalOrderInput:
 
 def apply_channel_order(*, connection: Connection, order: ChannelOrder,
                         actor: audit.Actor) -> ExternalSyncResult:
-    """Upsert ``order`` in the hub; the result names the variants whose stock moved."""
-    return order_sync_external(workspace_id=connection.workspace_id,
-                               connection_id=connection.id, source=connection.platform,
-                               data=external_order_input(order), actor=actor)
+    """Upsert ``order`` in the hub; the result names the variants whose stock moved. The
+    platform's customer id is kept beside it, for privacy erasures and corrections."""
+    result = order_sync_external(workspace_id=connection.workspace_id,
+                                 connection_id=connection.id, source=connection.platform,
+                                 data=external_order_input(order), actor=actor)
+    if order.customer_external_id and result.applied:
+        with workspace_scope(connection.workspace_id):
+            order_customer_record(connection=connection, order_id=result.order.id,
+                                  external_customer_id=order.customer_external_id)
+    return result

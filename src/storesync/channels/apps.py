@@ -7,13 +7,21 @@ class ChannelsConfig(AppConfig):
     verbose_name = "Sales channels"
 
     def ready(self) -> None:
-        from storesync.channels import fulfillments, outbox
+        from storesync.channels import fulfillments, outbox, propagation
         from storesync.inventory.signals import stock_changed
         from storesync.orders.signals import fulfillment_created
+        from storesync.privacy import signals as privacy_signals
+        from storesync.privacy.erasure import register_erasure_step
 
         stock_changed.connect(outbox.on_stock_changed, dispatch_uid="channels_outbox")
         fulfillment_created.connect(fulfillments.on_fulfillment_created,
                                     dispatch_uid="channels_fulfillments")
+        privacy_signals.erasure_requested.connect(propagation.on_erasure_requested,
+                                                  dispatch_uid="channels_erasure")
+        privacy_signals.correction_requested.connect(propagation.on_correction_requested,
+                                                     dispatch_uid="channels_correction")
+        register_erasure_step("channels.erasure_targets", propagation.capture_erasure_targets,
+                              first=True)
         _register_retention()
 
 

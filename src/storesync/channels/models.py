@@ -207,3 +207,37 @@ class UnmatchedVariant(TenantModel):
             models.UniqueConstraint(fields=["connection", "external_variant_id"],
                                     name="unmatched_variant_once")
         ]
+
+
+class OrderCustomer(TenantModel):
+    """The platform's customer id of a channel order's buyer: how an erasure or correction
+    addresses the right customer on that platform. Pseudonymous (an id, no contact data);
+    deleted with the order or the connection."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="+")
+    external_customer_id = models.CharField(max_length=255)
+
+    class Meta:
+        indexes = [models.Index(fields=["connection", "external_customer_id"])]
+
+
+class ErasureTarget(TenantModel):
+    """What one connection must erase for one privacy request, captured inside the local
+    erasure's transaction (before the subject's emails are gone) and deleted as soon as the
+    channel confirmed. ``email`` is kept only when no platform customer id is known, so the
+    platform can be searched; it lives no longer than the propagation."""
+
+    request_id = models.UUIDField()
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    customer_ids = models.JSONField(default=list)
+    order_ids = models.JSONField(default=list)  # the orders' external ids on the platform
+    email = EncryptedField(category="user.contact.email", null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request_id", "connection"],
+                                               name="erasure_target_once")]
+
+    def data_subject(self) -> tuple[str, str]:
+        return ("privacy_request", str(self.request_id))

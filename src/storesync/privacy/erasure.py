@@ -62,11 +62,15 @@ class ErasureCounts:
 # same transaction with the subject; return how many records they changed.
 ErasureStep = Callable[[Subject, DataSubjectRequest], int]
 _steps: dict[str, ErasureStep] = {}
+# Steps that must see the subject's records before anything is erased (the channels app
+# notes which platform customers and orders to erase there): run first, same transaction.
+_first_steps: dict[str, ErasureStep] = {}
 
 
-def register_erasure_step(name: str, step: ErasureStep) -> None:
-    """Let another app erase its own records of a subject in the erasure's transaction."""
-    _steps[name] = step
+def register_erasure_step(name: str, step: ErasureStep, *, first: bool = False) -> None:
+    """Let another app erase its own records of a subject in the erasure's transaction;
+    ``first``: run before any local change, while emails and addresses are still there."""
+    (_first_steps if first else _steps)[name] = step
 
 
 def _orders(subject: Subject, request: DataSubjectRequest, counts: ErasureCounts) -> None:
@@ -90,6 +94,8 @@ def erase_locally(subject: Subject, request: DataSubjectRequest,
                   email_digests: list[bytes]) -> ErasureCounts:
     """Erase everything of ``subject``; the caller holds the transaction and the scope."""
     counts = ErasureCounts()
+    for first in _first_steps.values():
+        first(subject, request)
     _orders(subject, request, counts)
     counts.drafts = DraftOrder.objects.filter(subject.drafts).update(
         **dict.fromkeys(ORDER_PERSONAL))

@@ -68,9 +68,19 @@ def _send(row: Propagation, request: DataSubjectRequest) -> str:
     errors = [repr(r) for _, r in results if isinstance(r, Exception)]
     if errors:
         return "; ".join(errors)[:500]
-    if not results:
+    if not any(r for _, r in results):
         return "no receiver is installed for this recipient yet"
     return ""
+
+
+def _outcome(row: Propagation, problem: str) -> tuple[bool, str]:
+    """(confirmed, problem) after the signal: a receiver that took the row reported through
+    ``propagation_record_result``; a row still pending then carries its reported error."""
+    state, reported = Propagation.objects.filter(id=row.id).values_list(
+        "state", "last_error").get()
+    if state == Propagation.State.SUCCEEDED:
+        return True, ""
+    return False, problem or reported or "the recipient did not confirm"
 
 
 def dispatch(*, workspace_id: uuid.UUID, request_id: uuid.UUID | None = None) -> int:
@@ -83,7 +93,10 @@ def dispatch(*, workspace_id: uuid.UUID, request_id: uuid.UUID | None = None) ->
             rows = rows.filter(request_id=request_id)
         sent = 0
         for row in list(rows[:500]):
-            problem = _send(row, row.request)
+            confirmed, problem = _outcome(row, _send(row, row.request))
+            sent += 1
+            if confirmed:
+                continue
             with transaction.atomic():
                 row.attempts += 1
                 row.last_error = problem
@@ -94,7 +107,6 @@ def dispatch(*, workspace_id: uuid.UUID, request_id: uuid.UUID | None = None) ->
                 Propagation.objects.filter(id=row.id, state=Propagation.State.PENDING).update(
                     attempts=row.attempts, last_error=row.last_error, state=row.state,
                     next_attempt_at=row.next_attempt_at)
-            sent += 1
             if problem:
                 log.warning("privacy_propagation_pending", propagation=str(row.id),
                             attempts=row.attempts)
@@ -126,12 +138,16 @@ def propagation_record_result(*, workspace_id: uuid.UUID, propagation_id: uuid.U
 
 
 def propagation_retry(*, workspace_id: uuid.UUID, propagation_id: uuid.UUID) -> None:
-    """Staff retry a failed propagation now."""
-    with workspace_scope(workspace_id):
+    """Staff retry a failed propagation now: due at once, sent by a job after commit (the
+    platform calls run in the worker, never in the staff member's web request)."""
+    with workspace_scope(workspace_id), transaction.atomic():
         Propagation.objects.filter(id=propagation_id).exclude(
             state=Propagation.State.SUCCEEDED).update(
             state=Propagation.State.PENDING, next_attempt_at=timezone.now())
-    dispatch(workspace_id=workspace_id)
+        from storesync.privacy.rights_tasks import dispatch_propagations
+
+        wid = str(workspace_id)
+        transaction.on_commit(lambda: dispatch_propagations(wid))
 
 
 def _maybe_complete(request_id: uuid.UUID) -> None:

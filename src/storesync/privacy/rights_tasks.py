@@ -69,6 +69,12 @@ def run_request(workspace_id: str, request_id: str) -> None:
     services.dsr_run(workspace_id=uuid.UUID(workspace_id), request_id=request_id)
 
 
+@db_task(retries=2, retry_delay=60)
+def dispatch_propagations(workspace_id: str) -> int:
+    """Send the workspace's due propagations (a staff "retry now" enqueues this)."""
+    return propagation.dispatch(workspace_id=uuid.UUID(workspace_id))
+
+
 @db_periodic_task(crontab(minute="*/10"))
 def resume_requests() -> int:
     """Every 10 minutes: re-run approved requests whose job died before finishing, and retry

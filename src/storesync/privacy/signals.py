@@ -1,15 +1,23 @@
 """Signals other apps subscribe to (the channels app, which privacy may not import).
 
-Both are sent after the local change has committed, once per recipient that must act:
-``propagation`` is a ``Propagation`` row; the receiver calls
-``storesync.privacy.services.propagation_record_result`` when the platform confirms (or fails).
+Both are sent by ``propagation.dispatch`` — in a worker job, never in a web request — after
+the local change has committed, once per due ``Propagation`` row (one per recipient). A
+receiver that handles the row's ``recipient_type`` does the recipient's work synchronously,
+reports with ``storesync.privacy.propagation.propagation_record_result`` (``ok=True`` when
+the recipient confirmed, ``ok=False`` with the reason otherwise) and returns True; receivers
+for other recipient types return None. A row left pending after the signal keeps its error
+and is retried with backoff.
+
+kwargs of both (exactly what ``propagation._send`` sends):
+``workspace_id`` (UUID), ``request_id`` (UUID), ``propagation_id`` (UUID),
+``recipient_type`` ("connection" | "processor"), ``recipient_id`` (str: the connection's or
+processor's id), ``scope`` ("subject" | "connection": a platform's shop-wide redaction),
+``customer_ids`` (list of str: the hub customers matched at verification).
+For a correction the new values are in the request's encrypted ``details``; read them through
+``personal_data_access``.
 """
 
 from django.dispatch import Signal
 
-# kwargs: workspace_id, request_id, propagation_id, recipient_type, recipient_id,
-# customer_external_ids (the platform's ids, if known), emails_bidx (hex), scope
 erasure_requested = Signal()
-# kwargs: workspace_id, request_id, propagation_id, recipient_type, recipient_id,
-# customer_id, fields (names changed; values are read through customers.selectors)
 correction_requested = Signal()

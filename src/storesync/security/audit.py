@@ -77,6 +77,7 @@ class Action(StrEnum):
     PRIVACY_RESTRICTION_CHANGED = "privacy.restriction_changed"
     PRIVACY_CORRECTION_APPLIED = "privacy.correction_applied"
     PRIVACY_PROPAGATION_RESULT = "privacy.propagation_result"
+    CHANNEL_PRIVACY_CALL = "channel.privacy_call"
     RETENTION_SWEPT = "privacy.retention_swept"
     RIGHTS_SETTINGS_CHANGED = "privacy.rights_settings_changed"
 

@@ -132,7 +132,8 @@ def test_propagation_stays_pending_until_the_channel_confirms(shop):
     _approve(shop, request)
     with workspace_scope(shop.ws):
         row = Propagation.objects.get(request_id=request.id)
-    assert row.state == "pending" and row.attempts == 1 and "no receiver" in row.last_error
+    # the channels receiver took it and could not reach a shop without credentials
+    assert row.state == "pending" and row.attempts == 1 and row.last_error
     assert _reload(shop.ws, DataSubjectRequest, request.id).status == RequestStatus.IN_PROGRESS
 
     calls = []

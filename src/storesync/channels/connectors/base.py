@@ -241,6 +241,43 @@ class FulfillmentPush:
     location_id: str = ""
 
 
+@dataclass(frozen=True)
+class CustomerRef:
+    """One data subject as a platform knows them, for erasure and correction.
+
+    ``customer_ids``: the platform's customer ids seen on the subject's orders there;
+    ``order_ids``: those orders' external ids (guest orders have no customer); ``email``: only
+    when no customer id is known, to look the customer up where the platform documents a
+    search by email."""
+
+    customer_ids: tuple[str, ...] = ()
+    order_ids: tuple[str, ...] = ()
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class ContactCorrection:
+    """Corrected contact fields to push; None leaves a field as the platform has it."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+    def changed(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class PrivacyResult:
+    """What the platform did. ``acted_on``: customers or orders changed there (0 when the
+    platform did not know the subject: nothing to erase is still a success); ``note`` says
+    it in words for the request page."""
+
+    acted_on: int
+    note: str = ""
+
+
 class Topic(StrEnum):
     """Platform-neutral webhook topics the engine acts on."""
 
@@ -334,6 +371,19 @@ class Connector(Protocol):
         enough). None for topics that carry no record (deletions, uninstall, privacy
         requests); ``InvalidWebhook`` or ``ChannelError`` when the body cannot be read, and
         the engine then reconciles instead."""
+        ...
+
+    def erase_customer(self, subject: CustomerRef) -> PrivacyResult:
+        """Erase (or anonymise) the subject's personal data on the platform, with the
+        platform's own mechanism (Shopify: ``customerRequestDataErasure``; WooCommerce: the
+        orders' billing and shipping anonymised as core's eraser does, the account deleted).
+        Idempotent: an already erased or unknown customer is a success. ``ChannelError`` when
+        the platform refuses."""
+        ...
+
+    def correct_customer(self, subject: CustomerRef,
+                         correction: ContactCorrection) -> PrivacyResult:
+        """Push corrected contact fields to the platform's customer record(s)."""
         ...
 
     def list_subscriptions(self) -> list[Subscription]:

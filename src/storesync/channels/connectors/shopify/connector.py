@@ -21,9 +21,12 @@ from storesync.channels.connectors.base import (
     ChannelOrder,
     ChannelProduct,
     ChannelRefund,
+    ContactCorrection,
+    CustomerRef,
     FulfillmentPush,
     InvalidWebhook,
     OrderPage,
+    PrivacyResult,
     Progress,
     PushOutcome,
     PushResult,
@@ -34,7 +37,14 @@ from storesync.channels.connectors.base import (
     Topic,
     WebhookEvent,
 )
-from storesync.channels.connectors.shopify import catalog, mapping, orders, queries, webhooks
+from storesync.channels.connectors.shopify import (
+    catalog,
+    customers,
+    mapping,
+    orders,
+    queries,
+    webhooks,
+)
 from storesync.channels.connectors.shopify.client import GraphQLClient
 from storesync.channels.ratelimit import LocalThrottle, Throttle
 
@@ -232,6 +242,15 @@ class Connector:
             raise InvalidWebhook(f"unreadable {event.platform_topic} body: {exc}",
                                  status=400) from None
         return None
+
+    # --- privacy ------------------------------------------------------------------------------
+
+    def erase_customer(self, subject: CustomerRef) -> PrivacyResult:
+        return customers.erase(self.client, subject)
+
+    def correct_customer(self, subject: CustomerRef,
+                         correction: ContactCorrection) -> PrivacyResult:
+        return customers.correct(self.client, subject, correction)
 
     def list_subscriptions(self) -> list[Subscription]:
         """Every webhook subscription this app has on the shop."""

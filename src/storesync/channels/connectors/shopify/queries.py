@@ -203,9 +203,34 @@ mutation SubscriptionCreate($topic: WebhookSubscriptionTopic!, $sub: WebhookSubs
 }"""
 
 # Requested-cost estimates for the first call of each operation (see module docstring).
+# Privacy: "customerRequestDataErasure" enqueues Shopify's own erasure of the customer (the
+# one the Admin's "Erase personal data" button starts); "customerUpdate" takes CustomerInput.
+CUSTOMER_ERASURE = """
+mutation CustomerErasure($customerId: ID!) {
+  customerRequestDataErasure(customerId: $customerId) {
+    customerId
+    userErrors { field message code }
+  }
+}"""
+
+CUSTOMER_UPDATE = """
+mutation CustomerUpdate($input: CustomerInput!) {
+  customerUpdate(input: $input) {
+    customer { id }
+    userErrors { field message }
+  }
+}"""
+
+# Shopify search syntax; the value is quoted, so an address cannot add search terms.
+CUSTOMERS_BY_EMAIL = """
+query CustomersByEmail($query: String!) {
+  customers(first: 10, query: $query) { nodes { id } }
+}"""
+
 ESTIMATES = {
     "Shop": 3, "Products": 900, "ProductVariants": 510, "BulkRun": 10, "BulkStatus": 1,
     "Levels": 850, "SetQuantities": 10, "Orders": 900, "OrderLines": 600,
     "FulfillmentOrders": 600, "FulfillmentCreate": 10, "Subscriptions": 202,
-    "SubscriptionCreate": 10,
+    "SubscriptionCreate": 10, "CustomerErasure": 10, "CustomerUpdate": 10,
+    "CustomersByEmail": 12,
 }

@@ -29,9 +29,12 @@ from storesync.channels.connectors.base import (
     ChannelOrder,
     ChannelProduct,
     ChannelRefund,
+    ContactCorrection,
+    CustomerRef,
     FulfillmentPush,
     InvalidWebhook,
     OrderPage,
+    PrivacyResult,
     Progress,
     PushOutcome,
     PushResult,
@@ -43,7 +46,7 @@ from storesync.channels.connectors.base import (
     Topic,
     WebhookEvent,
 )
-from storesync.channels.connectors.woocommerce import mapping, webhooks
+from storesync.channels.connectors.woocommerce import customers, mapping, webhooks
 from storesync.channels.connectors.woocommerce.client import (
     BUCKET_RATE_PER_S,
     PER_PAGE,
@@ -378,6 +381,15 @@ class Connector:
         return Subscription(external_id=str(hook["id"]), platform_topic=str(hook["topic"]),
                             address=str(hook["delivery_url"]),
                             active=hook.get("status") == "active")
+
+    # --- privacy ------------------------------------------------------------------------
+
+    def erase_customer(self, subject: CustomerRef) -> PrivacyResult:
+        return customers.erase(self._client, subject)
+
+    def correct_customer(self, subject: CustomerRef,
+                         correction: ContactCorrection) -> PrivacyResult:
+        return customers.correct(self._client, subject, correction)
 
     def list_subscriptions(self) -> list[Subscription]:
         """Every webhook of the store (WooCommerce's are per store, not per app)."""

@@ -11,6 +11,11 @@
 - ``bulkOperationRunQuery``: one running bulk query per shop ("Apps can run one bulk query
   ... at a time per shop").
 - ``webhookSubscriptionCreate`` / ``webhookSubscriptionDelete``.
+- ``customerUpdate`` (``CustomerInput`` with ``id``) and ``customerRequestDataErasure``
+  (``DOES_NOT_EXIST`` for an unknown or already erased customer). Shopify enqueues an erasure
+  and carries it out after a waiting period; the sandbox carries it out at once, so tests see
+  the customer gone and their orders without contact details. The ``privacy_refuse`` fault
+  answers ``FAILED_TO_REQUEST`` (or a ``customerUpdate`` userError) instead.
 """
 
 from __future__ import annotations
@@ -320,6 +325,50 @@ def webhook_subscription_delete(_: None, info: GraphQLResolveInfo, id: str) -> A
     return {"deletedWebhookSubscriptionId": id, "userErrors": []}
 
 
+def customer_update(_: None, info: GraphQLResolveInfo, input: dict[str, Any]) -> Any:
+    ctx = _ctx(info)
+    number = st.parse_gid(input.get("id") or "", "Customer")
+    if ctx.refuse_privacy():
+        return {"customer": None, "userErrors": [{
+            "field": ["id"], "message": "Customer could not be updated, try again later"}]}
+    email = input.get("email")
+    if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        return {"customer": None, "userErrors": [{"field": ["email"],
+                                                  "message": "Email is invalid"}]}
+    with ctx.shop.lock:
+        customer = ctx.shop.customers.get(number) if number is not None else None
+        if customer is None:
+            return {"customer": None, "userErrors": [{"field": ["id"],
+                                                      "message": "Customer does not exist"}]}
+        taken = email is not None and any(
+            (c.email or "").lower() == email.lower() and c.id != customer.id
+            for c in ctx.shop.customers.values())
+        if taken:
+            return {"customer": None, "userErrors": [{"field": ["email"],
+                                                      "message": "Email has already been "
+                                                                 "taken"}]}
+        for key, attr in (("firstName", "first_name"), ("lastName", "last_name"),
+                          ("email", "email"), ("phone", "phone")):
+            if key in input:
+                setattr(customer, attr, input[key])
+        customer.updated_at = st.now()
+    return {"customer": customer, "userErrors": []}
+
+
+def customer_request_data_erasure(_: None, info: GraphQLResolveInfo, customerId: str) -> Any:
+    ctx = _ctx(info)
+    number = st.parse_gid(customerId, "Customer")
+    if ctx.refuse_privacy():
+        return {"customerId": None, "userErrors": [{
+            "code": "FAILED_TO_REQUEST", "field": ["customerId"],
+            "message": "Failed to request customer data erasure."}]}
+    if number is None or not ctx.shop.erase_customer(number):
+        return {"customerId": None, "userErrors": [{
+            "code": "DOES_NOT_EXIST", "field": ["customerId"],
+            "message": "Customer does not exist."}]}
+    return {"customerId": customerId, "userErrors": []}
+
+
 MUTATIONS: dict[str, Callable[..., Any]] = {
     "inventorySetQuantities": inventory_set_quantities,
     "inventoryAdjustQuantities": inventory_adjust_quantities,
@@ -327,4 +376,6 @@ MUTATIONS: dict[str, Callable[..., Any]] = {
     "bulkOperationRunQuery": bulk_operation_run_query,
     "webhookSubscriptionCreate": webhook_subscription_create,
     "webhookSubscriptionDelete": webhook_subscription_delete,
+    "customerUpdate": customer_update,
+    "customerRequestDataErasure": customer_request_data_erasure,
 }

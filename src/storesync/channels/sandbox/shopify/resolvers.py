@@ -41,6 +41,8 @@ class Context:
     start_bulk: Callable[[st.BulkOperation], None]
     idempotency: dict[str, tuple[str, Any]] = field(default_factory=dict)
     bulk: bool = False
+    # True when the fault switch says to refuse this customer erasure or update.
+    refuse_privacy: Callable[[], bool] = lambda: False
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,8 @@ def lookup(shop: st.Shop, global_id: str) -> Any:
     tables: dict[str, dict[int, Any]] = {
         "Product": shop.products, "ProductVariant": shop.variants,
         "InventoryItem": shop.items, "Location": shop.locations, "Order": shop.orders,
-        "WebhookSubscription": shop.subscriptions, "BulkOperation": shop.bulk_operations,
+        "Customer": shop.customers, "WebhookSubscription": shop.subscriptions,
+        "BulkOperation": shop.bulk_operations,
     }
     table = tables.get(kind)
     return table.get(number) if table is not None else None
@@ -220,6 +223,20 @@ def _orders(_: None, info: GraphQLResolveInfo, first: int | None = None,
             return [order.id]
         return [getattr(order, sort_attr).isoformat(), order.id]
     return connection(_ctx(info), items, first, after, key=key, reverse=reverse)
+
+
+def _customers(_: None, info: GraphQLResolveInfo, first: int | None = None,
+               after: str | None = None, query: str | None = None) -> dict[str, Any]:
+    """``email:`` (quoted or not) filters, case-insensitively, as customer search does."""
+    shop = _ctx(info).shop
+    match = re.search(r'\bemail:(?:"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|(\S+))', query or "")
+    wanted = None
+    if match:
+        raw = next(g for g in match.groups() if g is not None)
+        wanted = re.sub(r"\\(.)", r"\1", raw).lower()
+    items = [c for c in shop.customers.values()
+             if wanted is None or (c.email or "").lower() == wanted]
+    return connection(_ctx(info), items, first, after)
 
 
 def _subscriptions(_: None, info: GraphQLResolveInfo, first: int | None = None,
@@ -354,6 +371,7 @@ RESOLVERS: dict[str, dict[str, Callable[..., Any]]] = {
             "count": len(_ctx(info).shop.products), "precision": "EXACT"},
         "productVariants": _variants, "inventoryItems": _items,
         "inventoryItem": _typed("InventoryItem"), "orders": _orders, "order": _typed("Order"),
+        "customers": _customers, "customer": _typed("Customer"),
         "webhookSubscriptions": _subscriptions, "currentBulkOperation": _current_bulk,
         "bulkOperation": _typed("BulkOperation"),
     },

@@ -119,7 +119,18 @@ type InventoryLevelConnection {
   edges: [InventoryLevelEdge!]! nodes: [InventoryLevel!]! pageInfo: PageInfo!
 }
 
-type Customer implements Node { id: ID! }
+type Customer implements Node {
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  firstName: String
+  lastName: String
+  email: String
+  phone: String
+  createdAt: DateTime!
+  updatedAt: DateTime!
+}
+type CustomerEdge { cursor: String! node: Customer! }
+type CustomerConnection { edges: [CustomerEdge!]! nodes: [Customer!]! pageInfo: PageInfo! }
 type MailingAddress {
   name: String
   firstName: String
@@ -292,6 +303,8 @@ type Query {
   orders(first: Int, after: String, query: String, sortKey: OrderSortKeys = ID,
          reverse: Boolean = false): OrderConnection!
   order(id: ID!): Order
+  customers(first: Int, after: String, query: String): CustomerConnection!
+  customer(id: ID!): Customer
   webhookSubscriptions(first: Int, after: String,
                        topics: [WebhookSubscriptionTopic!]): WebhookSubscriptionConnection!
   currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
@@ -393,6 +406,26 @@ type WebhookSubscriptionCreatePayload {
 }
 type WebhookSubscriptionDeletePayload { deletedWebhookSubscriptionId: ID userErrors: [UserError!]! }
 
+input CustomerInput {
+  id: ID
+  firstName: String
+  lastName: String
+  email: String
+  phone: String
+  note: String
+}
+type CustomerUpdatePayload { customer: Customer userErrors: [UserError!]! }
+enum CustomerRequestDataErasureErrorCode { DOES_NOT_EXIST FAILED_TO_REQUEST }
+type CustomerRequestDataErasureUserError {
+  code: CustomerRequestDataErasureErrorCode
+  field: [String!]
+  message: String!
+}
+type CustomerRequestDataErasurePayload {
+  customerId: ID
+  userErrors: [CustomerRequestDataErasureUserError!]!
+}
+
 type Mutation {
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
   inventoryAdjustQuantities(
@@ -404,5 +437,7 @@ type Mutation {
                             webhookSubscription: WebhookSubscriptionInput!
   ): WebhookSubscriptionCreatePayload
   webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
+  customerUpdate(input: CustomerInput!): CustomerUpdatePayload
+  customerRequestDataErasure(customerId: ID!): CustomerRequestDataErasurePayload
 }
 """

@@ -111,7 +111,8 @@ class SandboxServer:
 
     def context(self, *, bulk_mode: bool = False) -> resolvers.Context:
         return resolvers.Context(self.shop, self.emit, self._start_bulk, self.idempotency,
-                                 bulk=bulk_mode)
+                                 bulk=bulk_mode,
+                                 refuse_privacy=lambda: self.faults.take("privacy_refuse"))
 
     def emit(self, topic: str, payload: dict[str, Any]) -> None:
         self.deliverer.publish(topic, payload)

@@ -188,6 +188,20 @@ class Order:
 
 
 @dataclass
+class Customer:
+    """A buyer's customer record (one per email, as checkout finds or creates it)."""
+
+    id: int
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    created_at: datetime
+    updated_at: datetime
+    kind: str = "Customer"
+
+
+@dataclass
 class WebhookSubscription:
     id: int
     topic: str  # GraphQL enum: ORDERS_CREATE
@@ -239,6 +253,9 @@ class Shop:
         self.fulfillment_orders: dict[int, FulfillmentOrder] = {}
         self.subscriptions: dict[int, WebhookSubscription] = {}
         self.bulk_operations: dict[int, BulkOperation] = {}
+        self.customers: dict[int, Customer] = {}
+        # Customers whose erasure was requested (customerRequestDataErasure) and carried out.
+        self.erased_customers: set[int] = set()
         self.order_number = 1000
         self.add_location("Main warehouse")
 
@@ -331,7 +348,8 @@ class Shop:
             stamp = now()
             self.order_number += 1
             order = Order(self.new_id(), self.order_number, email, self.currency, [], address,
-                          shipping, stamp, stamp, customer_id=self.new_id())
+                          shipping, stamp, stamp,
+                          customer_id=self.customer_for(email, address).id)
             fo = FulfillmentOrder(self.new_id(), order.id, location.id, [])
             total = shipping
             for variant, quantity in lines:
@@ -350,6 +368,38 @@ class Shop:
                                                   "Visa", "•••• •••• •••• 4242"))
             self.orders[order.id] = order
             return order
+
+    # --- customers -------------------------------------------------------------------------
+
+    def customer_for(self, email: str, address: dict[str, str | None]) -> Customer:
+        """The customer record with this email, created at the first checkout."""
+        with self.lock:
+            key = email.strip().lower()
+            found = next((c for c in self.customers.values()
+                          if key and (c.email or "").lower() == key), None)
+            if found is None:
+                stamp = now()
+                found = Customer(self.new_id(), address.get("firstName"),
+                                 address.get("lastName"), email or None, address.get("phone"),
+                                 stamp, stamp)
+                self.customers[found.id] = found
+            return found
+
+    def erase_customer(self, customer_id: int) -> bool:
+        """Carry out a data erasure: the customer record goes, and their orders keep no
+        contact or address (Shopify redacts them the same way after its waiting period).
+        False when there is no such customer."""
+        with self.lock:
+            if self.customers.pop(customer_id, None) is None:
+                return False
+            self.erased_customers.add(customer_id)
+            for order in self.orders.values():
+                if order.customer_id == customer_id:
+                    order.email = ""
+                    order.shipping_address = dict.fromkeys(order.shipping_address)
+                    order.customer_id = None
+                    order.updated_at = now()
+            return True
 
     def order(self, order_id: int) -> Order | None:
         return self.orders.get(order_id)

@@ -140,7 +140,9 @@ def order_get(store: Store, order_id: int) -> Json:
 
 
 def order_update(store: Store, order_id: int, changes: Json) -> Json:
-    """``PUT /orders/<id>``: the status (and the customer note); stock follows the status."""
+    """``PUT /orders/<id>``: the status (stock follows it), the customer note, billing,
+    shipping (merged key by key, as ``WC_Order::set_props`` does), ``customer_id`` and
+    ``meta_data`` (by key)."""
     with store.lock:
         order = order_get(store, order_id)
         status = changes.get("status")
@@ -162,6 +164,15 @@ def order_update(store: Store, order_id: int, changes: Json) -> Json:
             _note(store, order_id, f"Order status changed from {old} to {status}.", False)
         if "customer_note" in changes:
             order["customer_note"] = str(changes["customer_note"])
+        for part in ("billing", "shipping"):
+            if isinstance(changes.get(part), dict):
+                order[part] = {**order[part], **{k: str(v) for k, v in changes[part].items()}}
+        if "customer_id" in changes:
+            order["customer_id"] = int(changes["customer_id"] or 0)
+        for meta in changes.get("meta_data") or []:
+            order["meta_data"] = [m for m in order["meta_data"] if m["key"] != meta["key"]]
+            order["meta_data"].append({"id": store.new_id(), "key": str(meta["key"]),
+                                       "value": meta.get("value")})
         order["date_modified"] = order["date_modified_gmt"] = store.stamp()
         store.emit("order.updated", order_id)
         return order

@@ -13,6 +13,9 @@ and core's controllers for what the reference leaves out:
   an item that fails carries ``{"id", "error": {...}}`` in its place, the others apply.
 - Orders: ``after``/``before`` (created), ``modified_after``/``modified_before``, ``status``,
   ``orderby`` (``date``, ``id``, ``modified``), ``order``.
+- Orders also take ``customer`` (a customer id); ``PUT /orders/<id>`` also writes
+  ``billing``, ``shipping``, ``customer_id`` and ``meta_data`` (what the privacy
+  anonymisation sends). Customers: see ``customers.py``.
 - Webhooks: ``name``, ``topic`` (validated), ``delivery_url`` (http or https), ``secret``,
   ``status`` (``active``, ``paused``, ``disabled``); the ping on creation.
 """
@@ -28,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from storesync.channels.sandbox.woocommerce import customers as customer_ops
 from storesync.channels.sandbox.woocommerce import orders as order_ops
 from storesync.channels.sandbox.woocommerce.state import (
     WEBHOOK_STATUSES,
@@ -168,6 +172,11 @@ class Rest:
                 ("POST", r"/orders/(?P<id>\d+)/notes", self.note_create),
                 ("GET", r"/orders/(?P<id>\d+)/refunds", self.refunds),
                 ("POST", r"/orders/(?P<id>\d+)/refunds", self.refund_create),
+                ("GET", r"/customers", self.customers),
+                ("POST", r"/customers", self.customer_create),
+                ("GET", r"/customers/(?P<id>\d+)", self.customer),
+                ("PUT", r"/customers/(?P<id>\d+)", self.customer_update),
+                ("DELETE", r"/customers/(?P<id>\d+)", self.customer_delete),
                 ("GET", r"/webhooks", self.webhooks),
                 ("POST", r"/webhooks", self.webhook_create),
                 ("GET", r"/webhooks/(?P<id>\d+)", self.webhook),
@@ -293,11 +302,14 @@ class Rest:
     def orders(self, request: Request, match: re.Match[str]) -> Response:
         include = _ids(request.query, "include")
         statuses = set(filter(None, request.query.get("status", "any").split(",")))
+        customer = _int(request.query, "customer", -1) if "customer" in request.query \
+            else None
         with self.store.lock:
             items = [order_ops.order_view(self.store.view(o))
                      for o in self.store.orders.values()
                      if (include is None or o["id"] in include)
-                     and ("any" in statuses or o["status"] in statuses)]
+                     and ("any" in statuses or o["status"] in statuses)
+                     and (customer is None or o["customer_id"] == customer)]
         items = _filter_dates(items, request.query)
         return paginate(request, _sort(items, request.query, "date"))
 
@@ -320,6 +332,29 @@ class Rest:
                              "The sandbox deletes orders only with force=true.", 501)
         gone = order_ops.order_delete(self.store, int(match["id"]))
         return Response(200, order_ops.order_view(self.store.view(gone)))
+
+    # --- customers --------------------------------------------------------------------
+
+    def customers(self, request: Request, match: re.Match[str]) -> Response:
+        include = _ids(request.query, "include")
+        items = [self.store.view(c) for c in customer_ops.listed(self.store, request.query)
+                 if include is None or c["id"] in include]
+        return paginate(request, sorted(items, key=lambda c: c["id"]))
+
+    def customer(self, request: Request, match: re.Match[str]) -> Response:
+        return Response(200, self.store.view(customer_ops.get(self.store, int(match["id"]))))
+
+    def customer_create(self, request: Request, match: re.Match[str]) -> Response:
+        return Response(201, self.store.view(customer_ops.create(self.store,
+                                                                 request.body or {})))
+
+    def customer_update(self, request: Request, match: re.Match[str]) -> Response:
+        changed = customer_ops.update(self.store, int(match["id"]), request.body or {})
+        return Response(200, self.store.view(changed))
+
+    def customer_delete(self, request: Request, match: re.Match[str]) -> Response:
+        force = request.query.get("force") in ("true", "1")
+        return Response(200, customer_ops.delete(self.store, int(match["id"]), force))
 
     def notes(self, request: Request, match: re.Match[str]) -> Response:
         order_ops.order_get(self.store, int(match["id"]))

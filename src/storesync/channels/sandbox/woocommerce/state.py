@@ -60,6 +60,7 @@ class Store:
     refunds: dict[int, list[Json]] = field(default_factory=dict)  # order id -> refunds
     notes: dict[int, list[Json]] = field(default_factory=dict)  # order id -> notes
     webhooks: dict[int, Json] = field(default_factory=dict)
+    customers: dict[int, Json] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _next_id: int = 100
 
