@@ -43,7 +43,7 @@ def _act(request: HttpRequest, request_id: uuid.UUID) -> str:
     if action == "retry":
         propagation.propagation_retry(workspace_id=wid, propagation_id=uuid.UUID(
             request.POST.get("propagation_id", "")))
-        return "Retried."
+        return "Retry queued: the channel is called again in the background."
     raise Http404("Unknown action.")
 
 
