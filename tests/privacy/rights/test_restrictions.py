@@ -4,15 +4,18 @@ request is lifted."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from storesync.core.errors import ValidationError
 from storesync.core.tenancy import workspace_scope
 from storesync.customers.models import Customer
-from storesync.privacy import consent, services
+from storesync.privacy import consent, retention, services
 from storesync.privacy.children import subject_age_set
+from storesync.privacy.requests_models import DataSubjectRequest
 from storesync.privacy.restrictions import (
     restricted_customer_ids,
     restricted_customers,
@@ -145,3 +148,19 @@ def test_children_are_left_out_of_marketing_and_profiling_audiences(shop, grante
                                        purpose=purpose).reason
         assert "minimum age" in reason
     assert consent.consent_allows(workspace_id=shop.ws, subject=granted, purpose="analytics")
+
+
+def test_retention_keeps_a_request_whose_restriction_is_in_force(shop):
+    """Closed requests go after three years, but not one whose restriction still binds: it
+    is both the proof and the handle staff lift the restriction by."""
+    request = submitted_and_verified(shop.slug, "restriction")
+    long_ago = timezone.now() - dt.timedelta(days=3 * 365 + 1)
+    with workspace_scope(shop.ws):
+        DataSubjectRequest.objects.filter(id=request.id).update(completed_at=long_ago)
+    retention.retention_sweep(workspace_id=shop.ws, apply=True, actor=ACTOR)
+    with workspace_scope(shop.ws):
+        assert DataSubjectRequest.objects.filter(id=request.id).exists()
+    services.restriction_lift(workspace_id=shop.ws, request_id=request.id, actor=ACTOR)
+    retention.retention_sweep(workspace_id=shop.ws, apply=True, actor=ACTOR)
+    with workspace_scope(shop.ws):
+        assert not DataSubjectRequest.objects.filter(id=request.id).exists()
