@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from storesync.core.errors import ValidationError
-from storesync.core.tenancy import workspace_scope
+from storesync.core.tenancy import system_scope, workspace_scope
 from storesync.customers.models import Customer
 from storesync.privacy import consent, retention, services
 from storesync.privacy.children import subject_age_set
@@ -169,3 +169,36 @@ def test_retention_keeps_a_request_whose_restriction_is_in_force(shop):
     retention.retention_sweep(workspace_id=shop.ws, apply=True, actor=ACTOR)
     with workspace_scope(shop.ws):
         assert not DataSubjectRequest.objects.filter(id=request.id).exists()
+
+
+def test_migration_attributes_existing_flags_to_their_request(shop):
+    """Rows written before flags named their request: the latest request's kind says which
+    flag it set; an older flag stays unattributed (its reason names no request)."""
+    import importlib
+
+    from django.apps import apps
+
+    from storesync.privacy.requests_models import SubjectRestriction
+
+    migration = importlib.import_module("storesync.privacy.migrations.0005_restriction_requests")
+    request = submitted_and_verified(shop.slug, "objection")
+    with workspace_scope(shop.ws):
+        SubjectRestriction.objects.filter(customer_id=shop.customer.id).update(
+            restricted=True, objected_by=None)  # as before 0005: only ``request`` was kept
+
+    class Editor:
+        def __init__(self):
+            self.connection = connection
+
+        def execute(self, sql):
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+    with system_scope():  # the live models refuse unscoped queries; historical ones do not
+        migration.attribute(apps, Editor())
+    with workspace_scope(shop.ws):
+        row = SubjectRestriction.objects.get(customer_id=shop.customer.id)
+    assert (row.objected_by_id, row.restricted_by_id) == (request.id, None)
+    assert restriction_reason(workspace_id=shop.ws, customer_id=shop.customer.id,
+                              purpose="marketing") == (
+        "restricted by a privacy request: no marketing until it is lifted")
