@@ -19,6 +19,7 @@ from storesync.customers import selectors, services
 from storesync.customers.models import Customer
 from storesync.orders import selectors as order_selectors
 from storesync.privacy import consent
+from storesync.privacy.restrictions import FLAGS_EXCLUDING, Restrictions, subject_restrictions
 from storesync.security.access import Purpose
 
 router = Router(tags=["customers"])
@@ -93,6 +94,11 @@ class CustomerOut(Schema):
     version: int
     email_marketing_consent: ConsentOut
     sms_marketing_consent: ConsentOut
+    restricted_uses: list[str] = Field(
+        description="uses a restriction, objection or do-not-sell request excludes this "
+                    "customer from (marketing, analytics, sync_personal_fields, "
+                    "sale_or_sharing), whatever the marketing consent states say; see "
+                    "GET /privacy/subjects/customer/{id}/consent for the request")
     personal_data: str = Field(
         description="`included`, or `withheld` when the token's role lacks view_personal_data"
     )
@@ -122,11 +128,20 @@ def etag(customer: Customer) -> str:
     return f'"v{customer.version}"'
 
 
+def _restricted_uses(flags: Restrictions | None) -> list[str]:
+    return [use for use in FLAGS_EXCLUDING if flags and getattr(flags, use)]
+
+
 def _out(customers: list[Customer], who: Principal, purpose: Purpose) -> list[dict[str, Any]]:
+    # One query for the page: a list filtered on marketing state is how a campaign audience
+    # is pulled, so each customer says what a restriction forbids.
+    flags = subject_restrictions(workspace_id=who.workspace_id,
+                                 customer_ids=[c.id for c in customers])
     base = [
         {"id": c.id, "created_at": c.created_at, "updated_at": c.updated_at, "tags": c.tags,
          "version": c.version, "email_marketing_consent": _consent(c, "email"),
-         "sms_marketing_consent": _consent(c, "sms")}
+         "sms_marketing_consent": _consent(c, "sms"),
+         "restricted_uses": _restricted_uses(flags.get(c.id))}
         for c in customers
     ]
     if Perm.VIEW_PERSONAL_DATA not in who.permissions:

@@ -68,6 +68,9 @@ class SubjectConsentOut(Schema):
     subject_type: str
     subject_id: str
     allows: dict[str, bool]
+    reasons: dict[str, str] = Field(
+        description="why each purpose not allowed is refused: no decision, a withdrawal, the "
+                    "age gate, or the restriction/objection/do-not-sell request that binds it")
     current: dict[str, ConsentOut]
     history: list[ConsentOut]
     gpc_recorded: bool = False
@@ -117,9 +120,10 @@ def subject_consent(request: HttpRequest, subject_type: str, subject_id: str) ->
     subject = _subject(ws, subject_type, subject_id)
     gpc = _honour_gpc(request, ws, subject, who.actor)
     current: dict[str, ConsentEntry] = consent.consent_current(workspace_id=ws, subject=subject)
+    summary = consent.consent_summary(workspace_id=ws, subject=subject, current=current)
     return {"subject_type": subject.type, "subject_id": subject.id, "current": current,
-            "allows": {p: consent.consent_allows(workspace_id=ws, subject=subject, purpose=p)
-                       for p in ConsentPurpose.values},
+            "allows": {p: a.allowed for p, a in summary.items()},
+            "reasons": {p: a.reason for p, a in summary.items() if not a.allowed},
             "history": consent.consent_history(workspace_id=ws, subject=subject),
             "gpc_recorded": gpc}
 
@@ -128,6 +132,10 @@ class AudienceOut(Schema):
     purpose: str
     subject_type: str
     subject_ids: list[str]
+    excluded: dict[str, int] = Field(
+        description="subjects whose latest decision is a grant but who are left out: "
+                    "`restriction` (a restriction, objection or do-not-sell request covers "
+                    "the purpose) and `under_age` (the age gate)")
 
 
 @router.get("/consents/allowed", response=AudienceOut,
@@ -136,8 +144,9 @@ def allowed_subjects(request: HttpRequest, purpose: str) -> dict[str, Any]:
     who = require(request, Perm.VIEW_CUSTOMERS)
     if purpose not in ConsentPurpose.values:
         raise ValidationError(f"unknown purpose {purpose!r}", field="purpose")
-    ids = consent.consent_subjects_allowing(workspace_id=who.workspace_id, purpose=purpose)
-    return {"purpose": purpose, "subject_type": "customer", "subject_ids": sorted(ids)}
+    audience = consent.consent_audience(workspace_id=who.workspace_id, purpose=purpose)
+    return {"purpose": purpose, "subject_type": "customer",
+            "subject_ids": sorted(audience.subject_ids), "excluded": audience.excluded}
 
 
 class UnsubscribeOut(Schema):

@@ -16,6 +16,11 @@ from storesync.core.models import Workspace
 from storesync.core.tenancy import workspace_scope
 from storesync.core.validation import validate_email_address, validate_phone_number
 from storesync.customers.models import Address, Customer, MarketingState, OptInLevel
+from storesync.customers.signals import (
+    ChannelConsent,
+    MarketingConsentGiven,
+    send_marketing_consent_given,
+)
 from storesync.security import audit
 
 MAX_TEXT = 255
@@ -116,6 +121,20 @@ def _created_consent_detail(customer: Customer, data: CustomerInput) -> dict[str
     return detail
 
 
+def _consent_given(customer: Customer, data: CustomerInput) -> MarketingConsentGiven | None:
+    """The consents given with a new customer's details, as the signal carries them."""
+    channels = tuple(
+        ChannelConsent(channel=channel, state=getattr(customer, f"{channel}_marketing_state"),
+                       source=getattr(customer, f"{channel}_marketing_source"),
+                       opt_in_level=getattr(customer, f"{channel}_marketing_opt_in_level"),
+                       consented_at=getattr(customer, f"{channel}_marketing_consent_at"))
+        for channel, given in (("email", data.email_marketing), ("sms", data.sms_marketing))
+        if given is not None)
+    if not channels:
+        return None
+    return MarketingConsentGiven(customer_id=customer.id, channels=channels, at_creation=True)
+
+
 def _build_address(customer: Customer, region: str, data: AddressInput) -> Address:
     prefix = "address."
     country = data.country_code.strip().upper()
@@ -168,6 +187,9 @@ def customer_create(
                 subject_id=customer.id,
                 detail=_created_consent_detail(customer, data),
             )
+            given = _consent_given(customer, data)
+            send_marketing_consent_given(workspace_id=workspace_id, actor=actor,
+                                         given=[given] if given else [])
     return customer
 
 
@@ -181,11 +203,14 @@ def customers_bulk_create(
     """Validate every row first, then insert all in one transaction (imports, demo data)."""
     region = _region(workspace_id)
     with workspace_scope(workspace_id):
-        customers, addresses = [], []
+        customers, addresses, given = [], [], []
         for index, data in enumerate(rows):
             try:
                 customer = _build_customer(workspace_id, region, data)
                 customers.append(customer)
+                consent = _consent_given(customer, data)
+                if consent is not None:
+                    given.append(consent)
                 if data.address:
                     addresses.append(_build_address(customer, region, data.address))
             except ValidationError as exc:
@@ -200,6 +225,7 @@ def customers_bulk_create(
                 subject_type="customer",
                 detail={"bulk": len(customers)},
             )
+            send_marketing_consent_given(workspace_id=workspace_id, actor=actor, given=given)
     return len(customers)
 
 
@@ -307,11 +333,14 @@ def customer_set_marketing_consent(
     channel: str,
     consent: ConsentInput,
     actor: audit.Actor,
+    notify: bool = True,
 ) -> Customer:
     """Record a customer's email or SMS marketing consent (state, opt-in level, time, source).
 
     Subscribing needs an email (or phone) on file. Every change is an audit event with the new
-    state and source, so the history of consent can be shown later.
+    state and source, so the history of consent can be shown later, and is signalled
+    (``marketing_consent_given``) so the consent ledger records it. ``notify=False`` only for
+    the ledger itself, which calls this to follow a decision it already holds.
     """
     checked = _checked_consent(channel, consent)
     with workspace_scope(workspace_id), transaction.atomic():
@@ -332,4 +361,10 @@ def customer_set_marketing_consent(
             fields=[f"{channel}_marketing_consent"],
             detail=_consent_detail(checked),
         )
+        if notify:
+            send_marketing_consent_given(workspace_id=workspace_id, actor=actor, given=[
+                MarketingConsentGiven(customer_id=customer.id, at_creation=False, channels=(
+                    ChannelConsent(channel=channel, state=checked.state, source=checked.source,
+                                   opt_in_level=checked.opt_in_level,
+                                   consented_at=checked.consented_at),))])
     return customer

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,8 @@ from storesync.core.models import Workspace
 from storesync.core.tenancy import workspace_scope
 from storesync.customers.models import Customer, MarketingState
 from storesync.customers.services import ConsentInput, customer_set_marketing_consent
-from storesync.privacy import children
+from storesync.customers.signals import ChannelConsent, MarketingConsentGiven
+from storesync.privacy import children, policies, restrictions
 from storesync.privacy.consent_models import (
     ConsentEntry,
     ConsentPurpose,
@@ -210,7 +211,7 @@ def _unsubscribe_channels(workspace_id: uuid.UUID, customer_id: uuid.UUID, sourc
             customer_set_marketing_consent(
                 workspace_id=workspace_id, customer_id=customer_id, channel=channel,
                 consent=ConsentInput(state=MarketingState.UNSUBSCRIBED, source=source),
-                actor=actor)
+                actor=actor, notify=False)
 
 
 def marketing_consent_set(*, workspace_id: uuid.UUID, customer_id: uuid.UUID, channel: str,
@@ -218,19 +219,76 @@ def marketing_consent_set(*, workspace_id: uuid.UUID, customer_id: uuid.UUID, ch
     """Record a customer's email or SMS marketing consent: the channel's state on the customer
     (Shopify's ``emailMarketingConsent`` shape) and a ``marketing`` entry in the consent
     ledger, in one transaction. Subscribing grants marketing (refused for a child without
-    guardian consent); unsubscribing withdraws it."""
-    granted = consent.state == MarketingState.SUBSCRIBED
+    guardian consent); unsubscribing withdraws it.
+
+    The ledger entry is written by ``marketing_consents_record``, which hears every stored
+    channel consent (``customers.signals.marketing_consent_given``), whoever stored it."""
     with transaction.atomic():
         customer_set_marketing_consent(workspace_id=workspace_id, customer_id=customer_id,
                                        channel=channel, consent=consent, actor=actor)
-        if consent.state == MarketingState.NOT_SUBSCRIBED:
-            return  # "never asked" is no decision
-        consent_record(workspace_id=workspace_id,
-                       subject=Subject(SubjectType.CUSTOMER, str(customer_id)),
-                       purpose=ConsentPurpose.MARKETING,
-                       state=ConsentState.GRANTED if granted else ConsentState.WITHDRAWN,
-                       source=_ledger_source(consent.source), actor=actor,
-                       evidence={"channel": channel, "source": consent.source[:64]})
+
+
+def _ledger_decision(given: MarketingConsentGiven) -> tuple[str, ChannelConsent] | None:
+    """The ledger's one ``marketing`` decision for the channel states given together: a grant
+    if any channel is subscribed, a withdrawal if none is and one was unsubscribed, nothing
+    for "never asked". With the channel whose consent decided it."""
+    for wanted, state in ((MarketingState.SUBSCRIBED, ConsentState.GRANTED),
+                          (MarketingState.UNSUBSCRIBED, ConsentState.WITHDRAWN)):
+        deciding = next((c for c in given.channels if c.state == wanted), None)
+        if deciding is not None:
+            return state, deciding
+    return None
+
+
+def marketing_consents_record(*, workspace_id: uuid.UUID, actor: audit.Actor,
+                              given: Sequence[MarketingConsentGiven]) -> list[ConsentEntry]:
+    """The ledger entries for channel consents just stored (one per customer), with the
+    policy version in force, the ledger source for the channel's free-text source, and the
+    evidence of what was given (channel, source, opt-in level, time, each channel's state).
+
+    Called in the transaction that stored them: a grant the age gate refuses raises
+    ValidationError (field ``purpose``) and the whole write is undone. A withdrawal after
+    creation unsubscribes the customer's other channels, as any ledger withdrawal does."""
+    decided = [(g, d) for g in given if (d := _ledger_decision(g)) is not None]
+    if not decided:
+        return []
+    granted = [str(g.customer_id) for g, (state, _) in decided if state == ConsentState.GRANTED]
+    with workspace_scope(workspace_id):
+        minors = set(SubjectAge.objects.filter(
+            subject_type=SubjectType.CUSTOMER, under_age=True, subject_id__in=granted)
+            .values_list("subject_id", flat=True))
+    for sid in sorted(minors):
+        reason = children.child_restriction(
+            workspace_id=workspace_id, subject=Subject(SubjectType.CUSTOMER, sid),
+            purpose=ConsentPurpose.MARKETING)
+        if reason:
+            raise ValidationError(reason, field="purpose")
+    policy = policies.policy_current(workspace_id=workspace_id)
+    now = timezone.now()
+    rows = []
+    for g, (state, channel) in decided:
+        at = channel.consented_at
+        evidence: dict[str, Any] = {
+            "channel": channel.channel, "source": channel.source[:64],
+            "opt_in_level": channel.opt_in_level, "consented_at": at.isoformat() if at else "",
+            "given": "with_customer_details" if g.at_creation else "channel_consent",
+            **{f"{c.channel}_state": c.state for c in g.channels}}
+        rows.append(ConsentEntry(
+            workspace_id=workspace_id, subject_type=SubjectType.CUSTOMER,
+            subject_id=str(g.customer_id), purpose=ConsentPurpose.MARKETING, state=state,
+            source=_ledger_source(channel.source), policy_version=policy.version if policy else "",
+            evidence=evidence, actor_type=actor.type, actor_id=actor.id, recorded_at=now))
+    with workspace_scope(workspace_id), transaction.atomic():
+        ConsentEntry.objects.bulk_create(rows, batch_size=1000)
+        for (g, (state, _)), row in zip(decided, rows, strict=True):
+            if state == ConsentState.WITHDRAWN and not g.at_creation:
+                _unsubscribe_channels(workspace_id, g.customer_id, row.source, actor)
+        audit.record_many([audit.Entry(
+            action=audit.Action.CONSENT_RECORDED, actor=actor, workspace_id=workspace_id,
+            subject_type=SubjectType.CUSTOMER, subject_id=row.subject_id, purpose=row.purpose,
+            detail={"source": row.source, "decisions": {row.purpose: row.state}})
+            for row in rows])
+    return rows
 
 
 def _ledger_source(source: str) -> str:
@@ -332,24 +390,75 @@ def consent_history(*, workspace_id: uuid.UUID, subject: Subject,
                     .order_by("-recorded_at", "-id")[:limit])
 
 
-def consent_allows(*, workspace_id: uuid.UUID, subject: Subject, purpose: str) -> bool:
-    """Whether ``purpose`` may be used for this subject now. Marketing sends and exports ask
-    this before each subject: no decision means no; a child restriction means no."""
+@dataclass(frozen=True)
+class Allowance:
+    """Whether a purpose may be used for a subject now, and if not, why (shown to staff)."""
+
+    allowed: bool
+    reason: str = ""
+
+
+def _allowance(workspace_id: uuid.UUID, subject: Subject, purpose: str,
+               latest: ConsentEntry | None) -> Allowance:
+    if purpose == ConsentPurpose.NECESSARY:
+        return Allowance(True)
+    # A restriction or objection binds whatever the ledger says, so it is named first: a
+    # fresh grant would not change the answer, lifting the restriction would.
+    if subject.type == SubjectType.CUSTOMER:
+        restricted = restrictions.restriction_reason(workspace_id=workspace_id,
+                                                     customer_id=subject.id, purpose=purpose)
+        if restricted:
+            return Allowance(False, restricted)
+    if latest is None:
+        return Allowance(False, "no decision recorded (opt-in)")
+    if latest.state != ConsentState.GRANTED:
+        return Allowance(False, f"withdrawn on {latest.recorded_at:%Y-%m-%d}")
+    child = children.child_restriction(workspace_id=workspace_id, subject=subject,
+                                       purpose=purpose)
+    return Allowance(False, child) if child else Allowance(True)
+
+
+def consent_check(*, workspace_id: uuid.UUID, subject: Subject, purpose: str) -> Allowance:
+    """Whether ``purpose`` may be used for this subject now, and why not: no decision, a
+    withdrawal, a child restriction, or a restriction/objection/do-not-sell request."""
     if purpose not in ConsentPurpose.values:
         raise ValidationError(f"unknown purpose {purpose!r}", field="purpose")
-    if purpose == ConsentPurpose.NECESSARY:
-        return True
     latest = consent_current(workspace_id=workspace_id, subject=subject).get(purpose)
-    if latest is None or latest.state != ConsentState.GRANTED:
-        return False
-    return children.child_restriction(workspace_id=workspace_id, subject=subject,
-                                      purpose=purpose) is None
+    return _allowance(workspace_id, subject, purpose, latest)
 
 
-def consent_subjects_allowing(*, workspace_id: uuid.UUID, purpose: str,
-                              subject_type: str = SubjectType.CUSTOMER) -> set[str]:
-    """Ids of every subject whose latest decision on ``purpose`` is a grant and whom no child
-    restriction covers: the audience a marketing export may use."""
+def consent_summary(*, workspace_id: uuid.UUID, subject: Subject,
+                    current: Mapping[str, ConsentEntry] | None = None) -> dict[str, Allowance]:
+    """``consent_check`` for every purpose (``current``: the ledger's latest entries, if the
+    caller has them already)."""
+    if current is None:
+        current = consent_current(workspace_id=workspace_id, subject=subject)
+    return {p: _allowance(workspace_id, subject, p, current.get(p))
+            for p in ConsentPurpose.values}
+
+
+def consent_allows(*, workspace_id: uuid.UUID, subject: Subject, purpose: str) -> bool:
+    """Whether ``purpose`` may be used for this subject now. Marketing sends and exports ask
+    this before each subject: no decision means no; a child restriction means no; a
+    restriction, objection or do-not-sell request covering the purpose means no."""
+    return consent_check(workspace_id=workspace_id, subject=subject, purpose=purpose).allowed
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The subjects a purpose may be used for, and how many grants were left out and why."""
+
+    subject_ids: set[str]
+    excluded: dict[str, int]  # "restriction" | "under_age" -> subjects with a grant left out
+
+
+def consent_audience(*, workspace_id: uuid.UUID, purpose: str,
+                     subject_type: str = SubjectType.CUSTOMER) -> Audience:
+    """Every subject whose latest decision on ``purpose`` is a grant, less those a
+    restriction, objection or do-not-sell request covers and the children the age gate
+    covers: the audience a marketing export may use."""
+    if purpose not in ConsentPurpose.values:
+        raise ValidationError(f"unknown purpose {purpose!r}", field="purpose")
     with workspace_scope(workspace_id):
         latest: dict[str, str] = {}
         rows = ConsentEntry.objects.filter(subject_type=subject_type, purpose=purpose)
@@ -360,8 +469,22 @@ def consent_subjects_allowing(*, workspace_id: uuid.UUID, purpose: str,
         minors = set(SubjectAge.objects.filter(subject_type=subject_type, under_age=True,
                                                subject_id__in=allowed)
                      .values_list("subject_id", flat=True))
-    return {sid for sid in allowed if sid not in minors or children.child_restriction(
-        workspace_id=workspace_id, subject=Subject(subject_type, sid), purpose=purpose) is None}
+    use = restrictions.USE_OF_PURPOSE.get(purpose)
+    restricted: set[str] = set()
+    if subject_type == SubjectType.CUSTOMER and use is not None:
+        restricted = {str(cid) for cid in restrictions.restricted_customer_ids(
+            workspace_id=workspace_id, use=use)} & allowed
+    children_out = {sid for sid in minors - restricted if children.child_restriction(
+        workspace_id=workspace_id, subject=Subject(subject_type, sid), purpose=purpose)}
+    return Audience(subject_ids=allowed - restricted - children_out,
+                    excluded={"restriction": len(restricted), "under_age": len(children_out)})
+
+
+def consent_subjects_allowing(*, workspace_id: uuid.UUID, purpose: str,
+                              subject_type: str = SubjectType.CUSTOMER) -> set[str]:
+    """Ids of every subject a purpose may be used for now (see ``consent_audience``)."""
+    return consent_audience(workspace_id=workspace_id, purpose=purpose,
+                            subject_type=subject_type).subject_ids
 
 
 def consent_last_changed(entries: Mapping[str, ConsentEntry]) -> datetime | None:

@@ -117,7 +117,15 @@ class SubjectRestriction(TenantModel):
     objected = models.BooleanField(default=False)  # no marketing or analytics
     do_not_sell = models.BooleanField(default=False)  # no sale/share with third parties
     request = models.ForeignKey(DataSubjectRequest, null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="+")
+                                on_delete=models.SET_NULL, related_name="+")  # the latest
+    # The request that set each flag, so that a refusal can say which request it honours and a
+    # lift clears only the flag its own request set (see docs/adr/0020).
+    restricted_by = models.ForeignKey(DataSubjectRequest, null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+")
+    objected_by = models.ForeignKey(DataSubjectRequest, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    do_not_sell_by = models.ForeignKey(DataSubjectRequest, null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

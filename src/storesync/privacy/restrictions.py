@@ -4,6 +4,10 @@
 restricted customer is excluded from all three (only storage continues, GDPR Art. 18), an
 objection excludes marketing and analytics (Art. 21), do-not-sell excludes sale or sharing
 with third parties for advertising (CCPA §1798.120).
+
+The consent ledger asks ``restriction_reason`` for one subject and ``restricted_customers``
+for a whole audience (``storesync.privacy.consent``): a grant in the ledger does not outweigh
+a restriction, and lifting the restriction restores what the ledger says.
 """
 
 from __future__ import annotations
@@ -11,9 +15,33 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from django.db.models import Q, QuerySet
+
+from storesync.core.errors import ValidationError
 from storesync.core.tenancy import workspace_scope
+from storesync.privacy.consent_models import ConsentPurpose
 from storesync.privacy.requests_models import SubjectRestriction
+
+# Which flags exclude a customer from each use. One table, read by the per-customer answer
+# (``_of``), the set-based one (``restricted_customers``) and the reasons.
+FLAGS_EXCLUDING: dict[str, tuple[str, ...]] = {
+    "marketing": ("restricted", "objected", "do_not_sell"),
+    "analytics": ("restricted", "objected"),
+    "sync_personal_fields": ("restricted",),
+    "sale_or_sharing": ("restricted", "do_not_sell"),
+}
+# Consent purposes and the use that covers them. Personalisation is profiling: an objection
+# covers it as it covers analytics (Art. 21(1)), a restriction covers everything but storage.
+USE_OF_PURPOSE: dict[str, str] = {
+    ConsentPurpose.MARKETING: "marketing",
+    ConsentPurpose.ANALYTICS: "analytics",
+    ConsentPurpose.PERSONALISATION: "analytics",
+    ConsentPurpose.SALE_SHARE: "sale_or_sharing",
+}
+_WORDS = {"restricted": "restricted", "objected": "objected to",
+          "do_not_sell": "opted out of sale/sharing"}
 
 
 @dataclass(frozen=True)
@@ -30,12 +58,17 @@ class Restrictions:
 
 
 def _of(row: SubjectRestriction) -> Restrictions:
-    return Restrictions(
-        marketing=row.restricted or row.objected or row.do_not_sell,
-        analytics=row.restricted or row.objected,
-        sync_personal_fields=row.restricted,
-        sale_or_sharing=row.restricted or row.do_not_sell,
-    )
+    return Restrictions(**{use: any(getattr(row, flag) for flag in flags)
+                           for use, flags in FLAGS_EXCLUDING.items()})
+
+
+def _use_q(use: str) -> Q:
+    if use not in FLAGS_EXCLUDING:
+        raise ValidationError(f"one of {', '.join(FLAGS_EXCLUDING)}", field="use")
+    q = Q()
+    for flag in FLAGS_EXCLUDING[use]:
+        q |= Q(**{flag: True})
+    return q
 
 
 def subject_restrictions(*, workspace_id: uuid.UUID,
@@ -43,13 +76,47 @@ def subject_restrictions(*, workspace_id: uuid.UUID,
     """Restrictions per customer; customers without any are absent from the result."""
     wanted = list(customer_ids)
     with workspace_scope(workspace_id):
-        rows = SubjectRestriction.objects.filter(customer_id__in=wanted)
-        return {r.customer_id: _of(r) for r in rows if _of(r).any}
+        rows = SubjectRestriction.objects.filter(
+            Q(customer_id__in=wanted) & (Q(restricted=True) | Q(objected=True)
+                                         | Q(do_not_sell=True)))
+        return {r.customer_id: _of(r) for r in rows}
+
+
+def restricted_customers(*, workspace_id: uuid.UUID, use: str) -> QuerySet[Any]:
+    """The ids of every customer excluded from ``use``, as a query (``customer_id`` values):
+    for ``exclude(id__in=...)`` in campaigns and reports, evaluated by the database. Call it
+    and use the result inside ``workspace_scope(workspace_id)``."""
+    with workspace_scope(workspace_id):
+        return SubjectRestriction.objects.filter(_use_q(use)).values("customer_id")
 
 
 def restricted_customer_ids(*, workspace_id: uuid.UUID, use: str) -> set[uuid.UUID]:
     """Every customer excluded from ``use`` (marketing, analytics, sync_personal_fields,
-    sale_or_sharing): for set-based exclusion in campaigns and reports."""
+    sale_or_sharing), filtered in the database."""
     with workspace_scope(workspace_id):
-        rows = SubjectRestriction.objects.all()
-        return {r.customer_id for r in rows if getattr(_of(r), use)}
+        return set(SubjectRestriction.objects.filter(_use_q(use))
+                   .values_list("customer_id", flat=True))
+
+
+def restriction_reason(*, workspace_id: uuid.UUID, customer_id: uuid.UUID | str,
+                       purpose: str) -> str | None:
+    """Why a restriction stops ``purpose`` for this customer (naming the request that set
+    it), or None when none does. ``necessary`` is never restricted: storage and the service
+    the customer asked for continue (Art. 18(2))."""
+    use = USE_OF_PURPOSE.get(purpose)
+    if use is None:
+        return None
+    try:
+        cid = uuid.UUID(str(customer_id))
+    except ValueError:
+        return None
+    with workspace_scope(workspace_id):
+        row = SubjectRestriction.objects.filter(customer_id=cid).filter(_use_q(use)).first()
+    if row is None:
+        return None
+    for flag in FLAGS_EXCLUDING[use]:
+        if getattr(row, flag):
+            by = getattr(row, f"{flag}_by_id")
+            request = f"request {by}" if by else "a privacy request"
+            return f"{_WORDS[flag]} by {request}: no {purpose} until it is lifted"
+    return None  # pragma: no cover - the filter found a flag

@@ -29,6 +29,7 @@ from storesync.privacy.requests_models import (
     RequestStatus,
     RetentionRun,
     RightsSettings,
+    SubjectRestriction,
 )
 from storesync.security import audit
 from storesync.security.models import AuditChainHead, AuditEvent
@@ -107,7 +108,12 @@ def _requests_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
     closed = Q(status__in=[RequestStatus.COMPLETED, RequestStatus.REJECTED],
                completed_at__lt=now - dt.timedelta(days=3 * 365))
     unproven = Q(status=RequestStatus.UNVERIFIED, received_at__lt=now - dt.timedelta(days=7))
-    return DataSubjectRequest.objects.filter(closed | unproven)
+    # A restriction in force is still being honoured: its request is the proof, and the
+    # handle staff lift it by, however long ago it closed.
+    in_force = [SubjectRestriction.objects.filter(**{f"{flag}_by": OuterRef("pk"), flag: True})
+                for flag in ("restricted", "objected", "do_not_sell")]
+    return DataSubjectRequest.objects.filter(closed | unproven).exclude(
+        Exists(in_force[0]) | Exists(in_force[1]) | Exists(in_force[2]))
 
 
 def _exports_due(ws: uuid.UUID, now: dt.datetime, s: RightsSettings) -> Any:
@@ -146,7 +152,8 @@ for _target in (
                     "invoice fields kept for a legal obligation: erased when the hold ends",
                     _holds_due, _release_holds),
     RetentionTarget("privacy.request",
-                    "closed requests kept 3 years as proof, unverified ones 7 days",
+                    "closed requests kept 3 years as proof (longer while a restriction "
+                    "they set is in force), unverified ones 7 days",
                     _requests_due, delete_rows(DataSubjectRequest)),
     RetentionTarget("privacy.export", "access exports: dropped 7 days after they were made",
                     _exports_due, _drop_exports),

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from storesync.core.errors import Conflict, NotFound, ValidationError
@@ -347,6 +348,7 @@ def _run_restriction(request: DataSubjectRequest) -> None:
         row, _ = SubjectRestriction.objects.get_or_create(
             workspace_id=request.workspace_id, customer_id=customer_id)
         setattr(row, flag, True)
+        setattr(row, f"{flag}_by", request)
         row.request = request
         row.save()
     audit.record(action=audit.Action.PRIVACY_RESTRICTION_CHANGED, actor=SYSTEM,
@@ -393,14 +395,20 @@ _RUNNERS = {
 
 def restriction_lift(*, workspace_id: uuid.UUID, request_id: uuid.UUID | str,
                      actor: audit.Actor) -> int:
-    """Lift the flag a restriction/objection/do-not-sell request set; returns customers."""
+    """Lift the flag a restriction/objection/do-not-sell request set; returns customers.
+
+    Only where this request's flag still stands: if a later request set the same flag again,
+    that later request is what keeps it (and what must be lifted)."""
     with workspace_scope(workspace_id), transaction.atomic():
         request = _locked(workspace_id, request_id)
         flag = request.outcome.get("flag")
         if request.status != RequestStatus.COMPLETED or not flag:
             raise Conflict("only a completed restriction can be lifted", field="action")
+        by = f"{flag}_by"
+        still_this = Q(**{by: request}) | Q(**{f"{by}__isnull": True})
         lifted = SubjectRestriction.objects.filter(
-            customer_id__in=request.customer_ids).update(**{flag: False})
+            still_this, customer_id__in=request.customer_ids,
+        ).update(**{flag: False, by: None}, updated_at=timezone.now())
         request.outcome = {**request.outcome, "lifted_at": timezone.now().isoformat()}
         request.save(update_fields=["outcome"])
         audit.record(action=audit.Action.PRIVACY_RESTRICTION_CHANGED, actor=actor,

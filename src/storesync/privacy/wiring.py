@@ -1,5 +1,7 @@
-"""Where the privacy engine's parts meet: consents appear in every access export, and the
-processors a subject's data was shared with hear of its erasure and correction.
+"""Where the privacy engine's parts meet: consents appear in every access export, the
+processors a subject's data was shared with hear of its erasure and correction, and every
+marketing consent stored on a customer (at creation, by import, by a channel, by a later
+change) is written to the consent ledger.
 
 Registered once, from ``PrivacyConfig.ready``.
 """
@@ -9,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from storesync.core.tenancy import workspace_scope
-from storesync.privacy import export, propagation
+from storesync.customers.signals import MarketingConsentGiven, marketing_consent_given
+from storesync.privacy import consent, export, propagation
 from storesync.privacy.consent_models import ConsentEntry, SubjectType
 from storesync.privacy.governance_models import Processor
 from storesync.privacy.subject_data import Subject
@@ -43,6 +46,15 @@ def processor_recipients(subject: Subject) -> list[tuple[str, str, str]]:
         return [("processor", str(pid), name) for pid, name in processors]
 
 
+def record_marketing_consents(sender: Any, *, workspace_id: Any, actor: Any,
+                              given: list[MarketingConsentGiven], **kwargs: Any) -> None:
+    """``customers.signals.marketing_consent_given`` receiver: the ledger entries, in the
+    transaction that stored the consents."""
+    consent.marketing_consents_record(workspace_id=workspace_id, actor=actor, given=given)
+
+
 def install() -> None:
     export.register_export_section("consents", consents_section)
     propagation.register_recipients("processors", processor_recipients)
+    marketing_consent_given.connect(record_marketing_consents,
+                                    dispatch_uid="storesync_privacy_marketing_consent_ledger")

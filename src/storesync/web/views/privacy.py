@@ -291,8 +291,8 @@ def customer_consent(request: HttpRequest, customer_id: uuid.UUID) -> HttpRespon
         else:
             messages.success(request, "Recorded.")
             return redirect("web:customer_consent", customer_id=customer.id)
-    allows = {p: consent.consent_allows(workspace_id=ws, subject=subject, purpose=p)
-              for p in ConsentPurpose.values}
+    # Each purpose with why it is refused (a restriction names its request), not a bare "no".
+    allows = consent.consent_summary(workspace_id=ws, subject=subject)
     return render(request, "storesync/privacy/consent.html", {
         "customer": customer, "allows": allows, "form": form, "age_form": age_form,
         "under_age": children.is_under_age(workspace_id=ws, subject=subject),
