@@ -40,7 +40,13 @@ from storesync.inventory.models import (  # noqa: E402
 )
 from storesync.inventory.services import location_create, stock_receive  # noqa: E402
 from storesync.orders import gst  # noqa: E402
-from storesync.orders.models import Order, OrderCounter, OrderLine, Transaction  # noqa: E402
+from storesync.orders.models import (  # noqa: E402
+    FulfillmentOrder,
+    Order,
+    OrderCounter,
+    OrderLine,
+    Transaction,
+)
 from storesync.orders.services import (  # noqa: E402
     LineInput,
     OrderInput,
@@ -93,12 +99,13 @@ def via_services(ws, data: list[OrderInput]) -> None:
 
 
 def floor(ws, location: Location, data: list[OrderInput], first_number: int) -> None:
-    """The same rows, written without services: no validation, locking or per-order queries."""
+    """The same rows (one fulfillment order per order too, as the services write), without
+    services: no validation, locking or per-order queries."""
     with workspace_scope(ws):
         variants = {v.sku: v for v in Variant.objects.select_related("product")}
         levels = dict(Level.objects.filter(location=location).values_list("variant_id", "id"))
     now = timezone.now()
-    orders, lines, payments, reservations, movements = [], [], [], [], []
+    orders, lines, payments, reservations, movements, shipping = [], [], [], [], [], []
     for n, item in enumerate(data):
         a = item.shipping_address
         order = Order(workspace_id=ws, number=first_number + n, source=item.source,
@@ -107,6 +114,7 @@ def floor(ws, location: Location, data: list[OrderInput], first_number: int) -> 
                       ship_phone=a.phone, ship_province_code=a.province_code,
                       ship_country_code="IN", currency="INR", placed_at=now)
         orders.append(order)
+        shipping.append(FulfillmentOrder(workspace_id=ws, order=order, location=location))
         for position, line in enumerate(item.lines, start=1):
             v = variants[line.sku]
             tax = gst.split(gross_minor=v.price_minor * line.quantity, rate_bp=v.tax_rate_bp,
@@ -128,14 +136,15 @@ def floor(ws, location: Location, data: list[OrderInput], first_number: int) -> 
                                     amount_minor=1, processed_at=now))
     with workspace_scope(ws), transaction.atomic():
         for model, rows in ((Order, orders), (OrderLine, lines), (Transaction, payments),
-                            (Reservation, reservations), (Movement, movements)):
+                            (FulfillmentOrder, shipping), (Reservation, reservations),
+                            (Movement, movements)):
             model.objects.bulk_create(rows, batch_size=1000)
 
 
 def clear(ws) -> int:
     """Delete the orders and their stock rows; returns the next free order number."""
     with system_scope(), connection.cursor() as cursor:
-        for model in (Movement, Reservation, Transaction, OrderLine, Order):
+        for model in (Movement, Reservation, Transaction, FulfillmentOrder, OrderLine, Order):
             table = connection.ops.quote_name(model._meta.db_table)
             if model is Movement:  # keep the opening receipts
                 cursor.execute(f"DELETE FROM {table} WHERE kind = %s", [MovementKind.RESERVE])

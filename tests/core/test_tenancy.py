@@ -52,6 +52,31 @@ def test_scopes_nest_and_restore(workspace, other_workspace):
         assert Membership.objects.get().workspace_id == workspace.workspace.id
 
 
+def _setting() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('storesync.workspace_id', true)")
+        return cursor.fetchone()[0]
+
+
+def test_reentering_the_same_scope_keeps_the_connection_scoped(workspace, other_workspace):
+    # A nested scope for the same workspace skips set_config; the database's RLS setting
+    # must still be the outer scope's when the inner one ends, and a different scope nested
+    # inside it still switches and restores.
+    ws, other = workspace.workspace.id, other_workspace.workspace.id
+    with workspace_scope(ws):
+        with workspace_scope(ws):
+            assert Membership.objects.get().workspace_id == ws
+            with workspace_scope(other):
+                if connection.vendor == "postgresql":
+                    assert _setting() == str(other)
+            assert Membership.objects.get().workspace_id == ws
+        assert Membership.objects.get().workspace_id == ws
+        if connection.vendor == "postgresql":
+            assert _setting() == str(ws)
+    if connection.vendor == "postgresql":
+        assert _setting() == ""
+
+
 def _raw_connection() -> psycopg.Connection:
     s = connection.settings_dict
     return psycopg.connect(

@@ -204,3 +204,27 @@ def test_list_pages_with_a_keyset_cursor(owner_client, stock, placed_order, monk
     query = (nxt.group(1) or nxt.group(2)).replace("&amp;", "&")
     second = owner_client.get(f"/orders/?{query}").content.decode()
     assert "#1001<" in second and "#1003" not in second and "state=open" in query
+
+
+def test_list_counts_lines_without_loading_the_orders_relations(owner_client, stock,
+                                                               placed_order):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from storesync.orders.services import LineInput, OrderInput, order_create
+    from tests.conftest import ACTOR
+    from tests.orders.conftest import PUNE
+
+    ws, _, main, _ = stock
+    two = order_create(workspace_id=ws, actor=ACTOR, data=OrderInput(
+        lines=[LineInput(sku="KURTA-M", quantity=1), LineInput(sku="KURTA-M", quantity=3)],
+        location_id=main.id, shipping_address=PUNE))
+    with CaptureQueriesContext(connection) as ctx:
+        html = owner_client.get("/orders/").content.decode()
+    rows = dict(re.findall(r'href="/orders/([0-9a-f-]+)/">#\d+<.*?data-label="Items" '
+                           r'class="num">(\d+)<', html, re.DOTALL))
+    assert rows == {str(two.id): "2", str(placed_order.id): "1"}
+    tables = " ".join(q["sql"] for q in ctx.captured_queries)
+    for relation in ("orders_transaction", "orders_fulfillment", "orders_refund",
+                     "orders_return"):
+        assert f'FROM "{relation}' not in tables, relation

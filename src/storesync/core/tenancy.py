@@ -68,18 +68,22 @@ def _apply_to_connection(conn: BaseDatabaseWrapper, scope: Scope | None) -> None
 
 @contextmanager
 def _enter(scope: Scope) -> Iterator[Scope]:
+    # A service nested in another's scope for the same workspace (an order reserving stock)
+    # re-enters the scope the connection already has: no set_config round trip in or out.
+    unchanged = _scope.get() == scope
     token = _scope.set(scope)
     # ensure_connection() fires connection_created, which applies the scope to a new connection.
     if connection.vendor == "postgresql":
         if connection.connection is None:
             connection.ensure_connection()
-        else:
+        elif not unchanged:
             _apply_to_connection(connection, scope)
     try:
         yield scope
     finally:
         _scope.reset(token)
-        if connection.vendor == "postgresql" and connection.connection is not None:
+        if (connection.vendor == "postgresql" and connection.connection is not None
+                and not unchanged):
             try:
                 _apply_to_connection(connection, _scope.get())
             except Exception:

@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.in_ import gstin as stdnum_gstin
 
 from storesync.core.errors import Conflict, NotFound, ValidationError
 from storesync.core.tenancy import workspace_scope
+from storesync.inventory.level_updates import Guard, level_update
 from storesync.inventory.models import (
     Level,
     Location,
@@ -192,23 +193,45 @@ def _level(variant_id: uuid.UUID, location_id: uuid.UUID) -> Level:
     return level
 
 
-def _apply(level: Level, *, kind: MovementKind, on_hand: int = 0, reserved: int = 0,
-           guard: Q | None = None, reason: str = "", reference: str = "",
-           actor: audit.Actor, override: bool = False) -> Movement:
-    """One conditional UPDATE and its ledger row; raises InsufficientStock if the guard fails."""
-    changed = Level.objects.filter(Q(id=level.id) & (guard or Q())).update(
-        on_hand=F("on_hand") + on_hand, reserved=F("reserved") + reserved,
-        version=F("version") + 1, updated_at=timezone.now(),
-    )
-    if not changed:
+def _levels(lines: Sequence[StockLine]) -> dict[tuple[uuid.UUID, uuid.UUID], Level]:
+    """The level of every (variant, location) of ``lines``: one query for those that exist,
+    ``_level`` (which creates it) for any that does not yet."""
+    wanted = {(line.variant_id, line.location_id) for line in lines}
+    found = {(level.variant_id, level.location_id): level for level in Level.objects.filter(
+        variant_id__in={v for v, _ in wanted}, location_id__in={loc for _, loc in wanted})}
+    for variant_id, location_id in wanted - set(found):
+        found[(variant_id, location_id)] = _level(variant_id, location_id)
+    return found
+
+
+def _change(level: Level, *, kind: MovementKind, on_hand: int = 0, reserved: int = 0,
+            guard: Guard | None = None, reason: str = "", reference: str = "",
+            actor: audit.Actor, override: bool = False) -> Movement:
+    """One conditional UPDATE ... RETURNING, and its ledger row (not saved yet: the caller
+    saves it, or bulk-creates the rows of several changes). Raises InsufficientStock if the
+    guard fails."""
+    after = level_update(level_id=level.id, workspace_id=level.workspace_id,
+                         on_hand_delta=on_hand, reserved_delta=reserved, now=timezone.now(),
+                         guard=guard)
+    if after is None:
         raise InsufficientStock("not enough stock", field="quantity")
-    after = Level.objects.filter(id=level.id).values("on_hand", "reserved").get()
-    return Movement.objects.create(
+    return Movement(
         workspace_id=level.workspace_id, level_id=level.id, kind=kind, on_hand_delta=on_hand,
-        reserved_delta=reserved, on_hand_after=after["on_hand"],
-        reserved_after=after["reserved"], reason=reason[:255], reference=reference[:100],
+        reserved_delta=reserved, on_hand_after=after.on_hand,
+        reserved_after=after.reserved, reason=reason[:255], reference=reference[:100],
         actor_type=actor.type, actor_id=actor.id, negative_override=override,
     )
+
+
+def _apply(level: Level, *, kind: MovementKind, on_hand: int = 0, reserved: int = 0,
+           guard: Guard | None = None, reason: str = "", reference: str = "",
+           actor: audit.Actor, override: bool = False) -> Movement:
+    """One conditional UPDATE and its saved ledger row; raises InsufficientStock if the guard
+    fails."""
+    movement = _change(level, kind=kind, on_hand=on_hand, reserved=reserved, guard=guard,
+                       reason=reason, reference=reference, actor=actor, override=override)
+    movement.save(force_insert=True)
+    return movement
 
 
 def _positive(quantity: int) -> int:
@@ -240,8 +263,7 @@ def stock_adjust(*, workspace_id: uuid.UUID, variant_id: uuid.UUID, location_id:
         raise ValidationError("say why stock is adjusted", field="reason")
     with workspace_scope(workspace_id), transaction.atomic():
         level = _level(variant_id, location_id)
-        guard = None if allow_negative else Q(on_hand__gte=F("reserved") - delta) & Q(
-            on_hand__gte=-delta)
+        guard = None if allow_negative else Guard.on_hand_stays_covered(delta)
         movement = _apply(level, kind=MovementKind.ADJUST, on_hand=delta, guard=guard,
                           reason=reason, actor=actor, override=allow_negative)
         # Audit every override that took stock where the guard would not have gone: below
@@ -268,7 +290,7 @@ def stock_transfer(*, workspace_id: uuid.UUID, variant_id: uuid.UUID,
         source = _level(variant_id, from_location_id)
         target = _level(variant_id, to_location_id)
         out = _apply(source, kind=MovementKind.TRANSFER_OUT, on_hand=-quantity,
-                     guard=Q(on_hand__gte=F("reserved") + F("safety_buffer") + quantity),
+                     guard=Guard.available_at_least(quantity),
                      reason=reason, reference=reference, actor=actor)
         into = _apply(target, kind=MovementKind.TRANSFER_IN, on_hand=quantity, reason=reason,
                       reference=reference, actor=actor)
@@ -290,31 +312,37 @@ def stock_return(*, workspace_id: uuid.UUID, variant_id: uuid.UUID, location_id:
 
 
 def stock_reserve(*, workspace_id: uuid.UUID, lines: Sequence[StockLine], reference: str,
-                  actor: audit.Actor, allow_oversell: bool = False) -> list[Reservation]:
+                  actor: audit.Actor, allow_oversell: bool = False,
+                  savepoint: bool = True) -> list[Reservation]:
     """Hold stock for every line, or for none (one transaction; InsufficientStock names it).
 
     ``allow_oversell`` is for sales that already happened elsewhere (a channel's order): the
     stock is held even past what is available, so that available-to-sell drops below zero
-    and every channel is told, instead of the sale being lost."""
+    and every channel is told, instead of the sale being lost. ``savepoint=False`` is for a
+    caller whose own transaction rolls back as a whole when this raises (an order being
+    stored): it saves the SAVEPOINT / RELEASE round trips."""
     if not reference:
         raise ValidationError("a reservation needs a reference", field="reference")
     for line in lines:
         _positive(line.quantity)
-    with workspace_scope(workspace_id), transaction.atomic():
-        levels = [(_level(line.variant_id, line.location_id), line) for line in lines]
-        reservations = []
-        for level, line in sorted(levels, key=lambda pair: pair[0].id):
+    with workspace_scope(workspace_id), transaction.atomic(savepoint=savepoint):
+        levels = _levels(lines)
+        reservations, movements = [], []
+        # Primary-key order, so that two orders for the same levels cannot deadlock.
+        for line in sorted(lines, key=lambda ln: levels[(ln.variant_id, ln.location_id)].id):
+            level = levels[(line.variant_id, line.location_id)]
             try:
-                guard = None if allow_oversell else Q(
-                    on_hand__gte=F("reserved") + F("safety_buffer") + line.quantity)
-                _apply(level, kind=MovementKind.RESERVE, reserved=line.quantity, guard=guard,
-                       reference=reference, actor=actor)
+                guard = None if allow_oversell else Guard.available_at_least(line.quantity)
+                movements.append(_change(level, kind=MovementKind.RESERVE,
+                                         reserved=line.quantity, guard=guard,
+                                         reference=reference, actor=actor))
             except InsufficientStock:
                 raise InsufficientStock(
                     f"only {level.available} available of variant {line.variant_id} at this "
                     "location", field="quantity") from None
             reservations.append(Reservation(workspace_id=workspace_id, level_id=level.id,
                                             quantity=line.quantity, reference=reference))
+        Movement.objects.bulk_create(movements)
         Reservation.objects.bulk_create(reservations)
         send_stock_changed(workspace_id=workspace_id,
                            variant_ids=[line.variant_id for line in lines])
@@ -393,7 +421,7 @@ def _settle(workspace_id: uuid.UUID, reference: str, lines: Sequence[StockLine],
             quantity = wanted[level_id]
             _apply(level, kind=MovementKind.SALE if sale else MovementKind.RELEASE,
                    on_hand=-quantity if sale else 0, reserved=-quantity,
-                   guard=Q(reserved__gte=quantity), reference=reference, actor=actor)
+                   guard=Guard.reserved_at_least(quantity), reference=reference, actor=actor)
         send_stock_changed(workspace_id=workspace_id,
                            variant_ids=[line.variant_id for line in lines])
 

@@ -54,13 +54,21 @@ def order_locked(order_id: uuid.UUID) -> Order:
     return order
 
 
-def fulfillment_orders_open(order: Order, lines: Sequence[OrderLine]) -> list[FulfillmentOrder]:
-    """Create the missing fulfillment orders of ``order``: one per location of its lines."""
+def fulfillment_orders_open(order: Order, lines: Sequence[OrderLine], *,
+                            new_order: bool = False) -> list[FulfillmentOrder]:
+    """Create the missing fulfillment orders of ``order``: one per location of its lines.
+
+    ``new_order``: the order was inserted in this transaction, so it has none yet (saves a
+    query). A line's location already loaded on it is not read again."""
     location_ids = {line.location_id for line in lines if line.location_id}
-    existing = set(FulfillmentOrder.objects.filter(order=order)
-                   .values_list("location_id", flat=True))
-    kinds = dict(Location.objects.filter(id__in=location_ids - existing)
-                 .values_list("id", "kind"))
+    existing = set() if new_order else set(
+        FulfillmentOrder.objects.filter(order=order).values_list("location_id", flat=True))
+    kinds = {line.location_id: line.location.kind for line in lines
+             if line.location_id and OrderLine.location.is_cached(line)
+             and line.location is not None}
+    missing = location_ids - existing - set(kinds)
+    if missing:
+        kinds.update(Location.objects.filter(id__in=missing).values_list("id", "kind"))
     created = [FulfillmentOrder(
         workspace_id=order.workspace_id, order=order, location_id=location_id,
         managed_by=FulfillmentOrder.ManagedBy.THIRD_PARTY

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from storesync.catalog.models import Variant
 from storesync.core.errors import Conflict, ValidationError
+from storesync.core.ids import uuid7
 from storesync.core.models import Workspace
 from storesync.core.tenancy import workspace_scope
 from storesync.core.validation import validate_email_address, validate_phone_number
@@ -136,16 +137,36 @@ def _location(location_id: uuid.UUID | None) -> Location:
 
 
 def next_number(workspace_id: uuid.UUID, *, draft: bool = False) -> int:
-    """The next order (or draft order) number, from the locked per-workspace counter."""
-    OrderCounter.objects.get_or_create(workspace_id=workspace_id)
-    counter = OrderCounter.objects.select_for_update().get()
-    if draft:
-        number = counter.next_draft_number
-        OrderCounter.objects.filter(id=counter.id).update(next_draft_number=number + 1)
-    else:
-        number = counter.next_number
-        OrderCounter.objects.filter(id=counter.id).update(next_number=number + 1)
-    return number
+    """The next order (or draft order) number of the workspace, in one statement.
+
+    ``INSERT … ON CONFLICT (workspace_id) DO UPDATE SET n = n + 1 RETURNING n - 1`` creates
+    the counter on first use and otherwise increments it under the row lock the statement
+    takes, so two concurrent orders never get the same number, and the number is never read
+    apart from its increment (ADR 0021). PostgreSQL and SQLite (3.35 and later) both run it.
+    The workspace is named in the statement: raw SQL does not go through the scoped manager."""
+    meta = OrderCounter._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    column = quote("next_draft_number" if draft else "next_number")
+    pk, workspace = meta.pk, meta.get_field("workspace")
+    assert pk is not None
+    assert pk.column
+    assert workspace.column
+    first_order = meta.get_field("next_number").get_default()
+    first_draft = meta.get_field("next_draft_number").get_default()
+    # Identifiers from the model only; every value is a parameter.
+    sql = (f"INSERT INTO {table} ({quote(pk.column)}, {quote(workspace.column)}, "  # noqa: S608
+           f"{quote('next_number')}, {quote('next_draft_number')}) VALUES (%s, %s, %s, %s) "
+           f"ON CONFLICT ({quote(workspace.column)}) DO UPDATE SET {column} = {table}.{column} + 1 "
+           f"RETURNING {column} - 1")
+    params = [pk.get_db_prep_value(uuid7(), connection),
+              workspace.get_db_prep_value(workspace_id, connection),
+              first_order + (0 if draft else 1), first_draft + (1 if draft else 0)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def _build_lines(order: Order, data: OrderInput, location: Location,
@@ -203,12 +224,15 @@ def order_insert(order: Order, lines: list[OrderLine], payments: list[PaymentInp
                     external_id=p.external_id, processed_at=order.placed_at)
         for p in payments
     ])
-    fulfillment.fulfillment_orders_open(order, lines)
+    fulfillment.fulfillment_orders_open(order, lines, new_order=True)
     held = [inventory.StockLine(ln.variant_id, ln.location_id, ln.quantity)
             for ln in lines if ln.reserves and ln.variant_id and ln.location_id]
     if held:
+        # No savepoint: a failed reservation rolls back the caller's whole transaction,
+        # the order with it.
         inventory.stock_reserve(workspace_id=order.workspace_id, reference=f"order:{order.id}",
-                                actor=actor, lines=held, allow_oversell=allow_oversell)
+                                actor=actor, lines=held, allow_oversell=allow_oversell,
+                                savepoint=False)
     if email:
         checkouts.checkouts_recover(order=order, email=email)
     return {line.variant_id for line in held}

@@ -92,8 +92,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
     if not form.is_bound or form.is_valid():
         filters = _list_filters(form, request) if form.is_bound else {}
         try:
+            # The list shows each order's line count, none of its other relations.
             page = selectors.order_list(workspace_id=ws, limit=PAGE_SIZE,
-                                        cursor=request.GET.get("cursor") or None, **filters)
+                                        cursor=request.GET.get("cursor") or None,
+                                        relations=(), count_lines=True, **filters)
         except ValidationError:
             raise Http404("That page of orders does not exist.") from None
         if filters.get("number") and len(page.items) == 1:
