@@ -17,6 +17,11 @@ class ConfigError(Exception):
 
 
 def _default_data_dir() -> Path:
+    if os.environ.get("PYTEST_VERSION"):  # set by pytest (>= 8.2) for the whole session
+        # A test run never touches the user's real data directory: its job queue would be
+        # flushed by the tests, and two checkouts testing at once would delete each other's
+        # SQLite test database. Each checkout tests in its own ``var/test``.
+        return Path.cwd() / "var" / "test"
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "storesync"
 
