@@ -164,3 +164,48 @@ def test_bulk_created_rows_take_the_array_insert_and_read_back(workspace):
         loaded = Customer.objects.prefetch_related("addresses").get(id=found[0].id)
         assert (loaded.first_name, loaded.phone) == ("Ravi 3", "+919876543203")
         assert loaded.addresses.get().line1 == "3 MG Road"
+
+
+def test_a_value_read_in_one_scope_is_audited_again_in_the_next(workspace):
+    """Reads are remembered per instance and scope: a later scope audits its own reads, and
+    after the scope ends the decrypted value is refused again."""
+    ws = workspace.workspace.id
+    created = _customer(ws)
+    loaded = customer_get(workspace_id=ws, customer_id=created.id)
+    for actor_id in ("u1", "u2"):
+        with personal_data_access(actor=Actor("user", actor_id), workspace_id=ws,
+                                  purpose="customer_support"):
+            assert loaded.email == "asha@example.com"
+            assert loaded.first_name == "Asha"
+    events = AuditEvent.objects.filter(action="personal_data.read",
+                                       subject_id=str(created.id)).order_by("seq")
+    assert [(e.actor_id, e.fields) for e in events] == [
+        ("u1", ["customer.email", "customer.first_name"]),
+        ("u2", ["customer.email", "customer.first_name"]),
+    ]
+    with pytest.raises(PersonalDataAccessError):
+        _ = loaded.email
+
+
+def test_a_remembered_read_does_not_outlive_a_change_of_workspace(workspace, other_workspace):
+    ws = workspace.workspace.id
+    loaded = customer_get(workspace_id=ws, customer_id=_customer(ws).id)
+    with personal_data_access(actor=ACTOR, workspace_id=ws, purpose="customer_support"):
+        assert loaded.email == "asha@example.com"
+        loaded.workspace_id = other_workspace.workspace.id
+        with pytest.raises(PersonalDataAccessError):
+            _ = loaded.email
+
+
+def test_sealed_values_never_show_their_plaintext(workspace):
+    from storesync.security.fields import Sealed
+
+    ws = workspace.workspace.id
+    loaded = customer_get(workspace_id=ws, customer_id=_customer(ws).id)
+    with personal_data_access(actor=ACTOR, workspace_id=ws, purpose="customer_support"):
+        _ = loaded.email
+    sealed = loaded.__dict__["email"]
+    assert type(sealed) is Sealed
+    assert sealed.plain == "asha@example.com" and sealed.blob[0] == 1
+    assert "asha" not in repr(sealed) and "asha" not in str(sealed)
+    assert "asha" not in repr(loaded.__dict__)

@@ -90,3 +90,38 @@ def test_lost_fingerprint_row_is_rebuilt_only_for_the_right_key(workspace, confi
     config()  # the original key again
     startup_check(create_if_missing=False)
     assert KeyringState.objects.get().master_fingerprint == keyring.get().fingerprint
+
+
+def test_nonces_are_fresh_for_every_value_and_refilled_in_blocks():
+    from storesync.security import keyring
+
+    count = keyring.NONCES_PER_READ * 3 + 5  # crosses several refills
+    nonces = [keyring.new_nonce() for _ in range(count)]
+    assert all(len(n) == keyring.NONCE_LEN for n in nonces)
+    assert len(set(nonces)) == count
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_never_reuses_its_parents_pooled_nonces():
+    from storesync.security import keyring
+
+    keyring.new_nonce()  # the parent now holds a pool of unused nonces
+    pooled = set(keyring._nonce_pool)
+    assert pooled
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report the pool it inherited and the nonces it draws
+        try:
+            os.close(read)
+            drawn = [keyring.new_nonce() for _ in range(50)]
+            os.write(write, bytes([len(keyring._nonce_pool) == keyring.NONCES_PER_READ - 50])
+                     + b"".join(drawn))
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        report = pipe.read()
+    os.waitpid(pid, 0)
+    child = {report[1 + i:13 + i] for i in range(0, len(report) - 1, 12)}
+    assert report[0] == 1  # the child refilled from the OS instead of using the copy
+    assert len(child) == 50 and not child & pooled

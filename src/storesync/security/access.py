@@ -98,8 +98,15 @@ def record_read(instance: Any, field_name: str, label: str | None = None) -> Non
     """Note that ``field_name`` of ``instance`` is being read, or raise outside a scope.
 
     ``label`` is the ``model.field`` name the audit event lists (computed when not given).
-    Runs on every personal attribute read, so it stays a few lookups long."""
+    Runs on every personal attribute read, so it stays a few lookups long: once an instance
+    has been checked against the current scope, the instance keeps (scope, its workspace,
+    the subject's field set) and later reads in the same scope only add to that set."""
     scope = _current.get()
+    values = instance.__dict__
+    seen = values.get("_storesync_reads")
+    if seen is not None and seen[0] is scope and seen[1] is values.get("workspace_id"):
+        seen[2].add(label or f"{instance._meta.model_name}.{field_name}")
+        return
     if scope is None:
         raise PersonalDataAccessError(
             f"{instance._meta.label}.{field_name} is personal data: read it inside "
@@ -113,3 +120,4 @@ def record_read(instance: Any, field_name: str, label: str | None = None) -> Non
     if fields is None:
         fields = scope.reads[subject] = set()
     fields.add(label or f"{instance._meta.model_name}.{field_name}")
+    values["_storesync_reads"] = (scope, values.get("workspace_id"), fields)

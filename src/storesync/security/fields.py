@@ -24,17 +24,32 @@ from django.db import models
 from storesync.security import access, keyring
 
 
-class Sealed:
-    """A ciphertext as loaded from the database, with its plaintext once decrypted."""
+class Sealed(tuple[bytes, str | None]):
+    """A ciphertext as loaded from the database, with its plaintext once decrypted.
 
-    __slots__ = ("blob", "plain")
+    A two-item tuple (``blob``, ``plain``) rather than a class with ``__init__``: one is made
+    for every value decrypted or encrypted, and a tuple is built in C (ADR 0024)."""
 
-    def __init__(self, blob: bytes, plain: str | None = None) -> None:
-        self.blob = blob
-        self.plain = plain
+    __slots__ = ()
+
+    def __new__(cls, blob: bytes, plain: str | None = None) -> Sealed:
+        return tuple.__new__(cls, (blob, plain))
+
+    @property
+    def blob(self) -> bytes:
+        return self[0]
+
+    @property
+    def plain(self) -> str | None:
+        return self[1]
 
     def __repr__(self) -> str:  # never show the plaintext, even in tracebacks
-        return f"<Sealed {len(self.blob)} bytes>"
+        return f"<Sealed {len(self[0])} bytes>"
+
+
+# ``_new_tuple(Sealed, (blob, plain))`` is ``Sealed(blob, plain)`` without the Python-level
+# ``__new__`` call, for the hot paths below.
+_new_tuple = tuple.__new__
 
 
 _MISSING = object()
@@ -49,14 +64,16 @@ def _row_identity(instance: models.Model) -> bytes:
     """``:<pk>:<workspace>`` of a row, cached per instance (a hot path) and recomputed if the
     row's identity changes (``pk = None`` to copy a row, say)."""
     values = instance.__dict__
-    pk, workspace = values.get(instance._meta.pk.attname), values.get("workspace_id")
     cached = values.get("_storesync_row")
     # Identity, not equality: comparing UUIDs runs Python code, and a new object for the same
     # key only costs one recomputation.
-    if cached is not None and cached[0] is pk and cached[1] is workspace:
+    if (cached is not None and cached[0] is values.get(cached[3])
+            and cached[1] is values.get("workspace_id")):
         return cached[2]
+    pk_attname = instance._meta.pk.attname
+    pk, workspace = values.get(pk_attname), values.get("workspace_id")
     identity = f":{pk}:{workspace or 'system'}".encode()
-    values["_storesync_row"] = (pk, workspace, identity)
+    values["_storesync_row"] = (pk, workspace, identity, pk_attname)
     return identity
 
 
@@ -92,7 +109,7 @@ class _EncryptedAttribute:
         if kind is Sealed:
             if self.personal:
                 access.record_read(instance, self.name, self.label)
-            return value.plain
+            return value[1]
         if kind is not bytes and kind is not memoryview:
             if value is not _MISSING:
                 return value  # None, or plaintext set in this process and not yet saved
@@ -102,8 +119,16 @@ class _EncryptedAttribute:
         if self.personal:
             access.record_read(instance, self.name, self.label)
         blob = value if kind is bytes else bytes(value)
-        plain = keyring.open_blob(blob, self.aad_prefix + _row_identity(instance)).decode()
-        values[self.attname] = Sealed(blob, plain)
+        # The row identity is cached on the instance (see _row_identity), checked inline here
+        # because this runs once for every value a page shows.
+        row = values.get("_storesync_row")
+        if (row is not None and row[0] is values.get(row[3])
+                and row[1] is values.get("workspace_id")):
+            identity = row[2]
+        else:
+            identity = _row_identity(instance)
+        plain = keyring.open_blob(blob, self.aad_prefix + identity).decode()
+        values[self.attname] = _new_tuple(Sealed, (blob, plain))
         return plain
 
     def __set__(self, instance: models.Model, value: Any) -> None:
@@ -163,14 +188,12 @@ class EncryptedField(_BytesField):
     def contribute_to_class(self, cls: type[models.Model], name: str,
                             private_only: bool = False) -> None:
         super().contribute_to_class(cls, name, private_only)
+        self._aad_prefix = f"{cls._meta.label_lower}.{self.attname}".encode()
         setattr(cls, self.attname, _EncryptedAttribute(self))
 
     def aad_prefix(self, instance: models.Model) -> bytes:
-        prefix: bytes | None = self.__dict__.get("_aad_prefix")
-        if prefix is None:
-            prefix = self.__dict__["_aad_prefix"] = (
-                f"{instance._meta.label_lower}.{self.attname}".encode())
-        return prefix
+        """``<app>.<model>.<field>``: the first half of the associated data."""
+        return self._aad_prefix
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         values = model_instance.__dict__
@@ -180,9 +203,9 @@ class EncryptedField(_BytesField):
         blob = keyring.seal(
             value.encode(),
             values.get("workspace_id"),
-            self.aad_prefix(model_instance) + _row_identity(model_instance),
+            self._aad_prefix + _row_identity(model_instance),
         )
-        values[self.attname] = Sealed(blob, plain=value)
+        values[self.attname] = _new_tuple(Sealed, (blob, value))
         return blob
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:

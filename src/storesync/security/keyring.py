@@ -21,6 +21,7 @@ import os
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
@@ -36,7 +37,9 @@ from django.db.models import Q
 
 VERSION = 1
 HEADER_LEN = 1 + 4 + 12  # version, key id, nonce
+NONCE_LEN = 12
 ACTIVE_KEY_TTL_S = 2.0
+NONCES_PER_READ = 256  # nonces taken from the OS in one getrandom() call
 
 
 WRONG_KEY = ("the master key does not match the one this database was encrypted with "
@@ -90,6 +93,30 @@ def write_master_key_file(path: Path) -> bytes:
     with os.fdopen(fd, "w") as handle:
         handle.write(text + "\n")
     return _decode_master(text, str(path))
+
+
+# Random 96-bit GCM nonces, drawn from the OS in blocks: one getrandom() system call per
+# NONCES_PER_READ values instead of one per encrypted field (the call cost as much as the
+# encryption itself). Every nonce is still 12 bytes straight from the OS CSPRNG, used once:
+# ``deque.popleft`` is atomic, so two threads never get the same one, and a forked child
+# starts with an empty pool so that it cannot reuse nonces its parent holds (ADR 0024).
+_nonce_pool: deque[bytes] = deque()
+os.register_at_fork(after_in_child=_nonce_pool.clear)
+
+
+def _refill_nonces() -> bytes:
+    """Refill the pool; returns one fresh nonce for the caller."""
+    block = os.urandom(NONCE_LEN * NONCES_PER_READ)
+    _nonce_pool.extend(block[i:i + NONCE_LEN] for i in range(NONCE_LEN, len(block), NONCE_LEN))
+    return block[:NONCE_LEN]
+
+
+def new_nonce() -> bytes:
+    """A fresh random 96-bit nonce (never handed out twice in this process)."""
+    try:
+        return _nonce_pool.popleft()
+    except IndexError:
+        return _refill_nonces()
 
 
 def fingerprint(master: bytes) -> str:
@@ -212,7 +239,7 @@ class Keyring:
     # -- values -----------------------------------------------------------------------------
     def encrypt(self, plaintext: bytes, *, workspace_id: uuid.UUID | None, aad: bytes) -> bytes:
         cipher = self.cipher(self.active_key_id(workspace_id))
-        nonce = os.urandom(12)
+        nonce = new_nonce()
         header = cipher.prefix + nonce
         return header + cipher.aead.encrypt(nonce, plaintext, header + aad)
 
@@ -271,9 +298,16 @@ def open_blob(blob: bytes, aad: bytes) -> bytes:
 def seal(plaintext: bytes, workspace_id: uuid.UUID | None, aad: bytes) -> bytes:
     """``get().encrypt(...)`` without the method and keyword overhead (hot path)."""
     ring = _keyring or get()
-    key_id = ring.active_key_id(workspace_id)
+    hit = ring._active.get(workspace_id)
+    if hit is None or time.monotonic() - hit[1] >= ACTIVE_KEY_TTL_S:
+        key_id = ring.active_key_id(workspace_id)
+    else:
+        key_id = hit[0]
     cipher = ring._ciphers.get(key_id) or ring.cipher(key_id)
-    nonce = os.urandom(12)
+    try:
+        nonce = _nonce_pool.popleft()
+    except IndexError:
+        nonce = _refill_nonces()
     header = cipher.prefix + nonce
     return header + cipher.aead.encrypt(nonce, plaintext, header + aad)
 
