@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from storesync.catalog.listings import listing_record_channel_quantities
 from storesync.catalog.models import Listing, ListingStatus
+from storesync.channels import catalog_events
 from storesync.channels.apply import apply_channel_order
 from storesync.channels.connectors.base import (
     ChannelError,
@@ -138,7 +139,16 @@ def inbox_process(*, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> InboxState
             state = InboxState.HELD
         elif topic in ORDER_TOPICS:
             error = _apply_order(event.connection, record)
+        elif isinstance(record, ChannelProduct):
+            catalog_events.product_apply(connection=event.connection, product=record)
+        elif topic == Topic.PRODUCT_DELETED:
+            catalog_events.product_removed(connection=event.connection,
+                                           resource_id=event.resource_id)
         elif isinstance(record, ChannelLevel):
+            if record.sku:
+                catalog_events.item_sku_seen(connection=event.connection,
+                                             inventory_item_id=record.inventory_item_id,
+                                             sku=record.sku)
             _record_level(event.connection, record)
         elif topic == Topic.APP_UNINSTALLED:
             # Every push will now fail as AuthFailed; say why on the connection's health.
