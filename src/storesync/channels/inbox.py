@@ -21,7 +21,7 @@ from django.utils import timezone
 from storesync.catalog.listings import listing_record_channel_quantities
 from storesync.catalog.models import Listing, ListingStatus
 from storesync.channels import catalog_events
-from storesync.channels.apply import apply_channel_order
+from storesync.channels.apply import apply_channel_order, apply_channel_refund
 from storesync.channels.connectors.base import (
     ChannelError,
     ChannelLevel,
@@ -202,8 +202,24 @@ def _apply_order(connection: Connection, record: ParsedRecord) -> str:
                         order=record.external_id, error=exc.message, field=exc.field)
             transaction.on_commit(lambda: _enqueue_reconcile(workspace_id, connection_id))
             return exc.message
+    if isinstance(record, ChannelRefund) and _apply_refund(connection, record):
+        return ""
     transaction.on_commit(lambda: _enqueue_reconcile(workspace_id, connection_id))
     return ""
+
+
+def _apply_refund(connection: Connection, refund: ChannelRefund) -> bool:
+    """A refund body names its order: restock or release from it (a savepoint). False when
+    the order is not stored yet or the hub refuses the refund: reconciliation then brings
+    the order with its refunds, and a refund applied here is not applied again."""
+    try:
+        with transaction.atomic():
+            return apply_channel_refund(connection=connection, refund=refund,
+                                        actor=INBOX_ACTOR) is not None
+    except StoresyncError as exc:
+        log.warning("webhook_refund_refused", connection_id=str(connection.id),
+                    refund=refund.external_id, error=exc.message, field=exc.field)
+        return False
 
 
 def _record_level(connection: Connection, level: ChannelLevel) -> None:
