@@ -97,7 +97,7 @@ def due_listings(*, connection: Connection, limit: int,
                   .values("listing_id")[:limit])
         rows = pending.filter(listing_id__in=Subquery(chosen)).values_list(
             "id", "listing_id", "attempts", "created_at")
-        for row_id, listing_id, attempts, created_at in sorted(
+        for row_id, listing_id, attempts, _created_at in sorted(
                 rows, key=lambda row: (row[3], row[0])):
             group = groups.setdefault(listing_id, DueListing(listing_id, [], 0))
             group.row_ids.append(row_id)

@@ -137,7 +137,7 @@ def test_a_variant_deleted_on_the_channel_is_unlinked_with_its_reason(
 
 
 def test_a_sku_changed_on_the_channel_is_matched_again(shop, shopify, shopify_receiver):
-    ws, connection, product, skus, variants = shop
+    ws, connection, product, skus, _ = shop
     renamed = shopify.shop.variant_by_sku(skus[0])
     renamed.sku = "HUB-ONLY-1"
 
