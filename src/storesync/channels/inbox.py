@@ -188,9 +188,10 @@ def _parse(event: InboxEvent) -> ParsedRecord:
 
 def _apply_order(connection: Connection, record: ParsedRecord) -> str:
     """Apply the order the event carried, in the caller's transaction (a savepoint, so a
-    refusal undoes only the order). Anything else (a refund without its order, an unreadable
-    body, an order the hub refuses) reconciles the connection after commit instead; the
-    refusal's message is returned for the event's record."""
+    refusal undoes only the order), or a refund to its stored order. Anything else (a refund
+    whose order is not stored yet, an unreadable body, an order the hub refuses) reconciles
+    the connection after commit instead; the refusal's message is returned for the event's
+    record."""
     workspace_id, connection_id = connection.workspace_id, connection.id
     if isinstance(record, ChannelOrder):
         try:
