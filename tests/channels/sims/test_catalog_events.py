@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from storesync.catalog.models import Listing, Variant
@@ -166,3 +167,42 @@ def test_a_deleted_product_unlinks_its_listings(shop, shopify, shopify_receiver)
     with workspace_scope(ws):
         assert AuditEvent.objects.filter(action="listing.unlinked").count() == 2
         assert Variant.objects.count() == 3  # the hub's catalog stays the hub's
+
+
+def test_woocommerce_sku_changes_and_deletions_follow_the_hub(workspace, woo, woo_receiver):
+    from tests.channels.sims.conftest import WOO_KEY, WOO_SECRET, connect_woo
+
+    ws = workspace.workspace.id
+    woo.sandbox.store.seed_catalog(products=3)
+    simple = sorted((p["sku"], p["id"]) for p in woo.sandbox.store.products.values()
+                    if p.get("type") == "simple" and p.get("sku"))
+    (sku_a, id_a), (sku_b, id_b) = simple[:2]
+    hub_catalog(ws, {sku_a: 6, sku_b: 2, "HUB-WOO-NEW": 3})
+    undo = point_webhooks_at(base_of(woo_receiver.url))
+    try:
+        connection = connect_woo(woo)
+    finally:
+        undo()
+    initial.connection_initial_sync(workspace_id=ws, connection_id=connection.id, actor=ACTOR,
+                                    orders=False)
+    api = httpx.Client(base_url=f"{woo.url}/wp-json/wc/v3", auth=(WOO_KEY, WOO_SECRET),
+                       timeout=10)
+    control = httpx.Client(base_url=woo.url, timeout=10)
+
+    def deliver() -> None:
+        seen = len(woo_receiver.events())
+        control.post("/_sandbox/webhooks/flush", json={"timeout_s": 10})
+        assert set(relay(woo_receiver.events(), connection, start_at=seen)) <= {200}
+
+    deliver()
+    assert api.put(f"/products/{id_a}", json={"sku": "HUB-WOO-NEW"}).status_code == 200
+    deliver()
+    listings = _listings(ws, connection)
+    assert sku_a not in listings and listings["HUB-WOO-NEW"].external_variant_id == str(id_a)
+    assert woo.sandbox.store.products[id_a]["stock_quantity"] == 3  # the new SKU's stock
+
+    assert api.delete(f"/products/{id_b}", params={"force": "true"}).status_code == 200
+    deliver()
+    assert sku_b not in _listings(ws, connection)
+    with workspace_scope(ws):
+        assert AuditEvent.objects.filter(action="listing.unlinked").count() == 2
