@@ -11,6 +11,7 @@ from storesync.channels.connectors import registry
 from storesync.channels.models import Connection
 from storesync.channels.services import connection_credentials
 from storesync.core.tenancy import workspace_scope
+from storesync.security.models import AuditEvent
 from tests.channels import fake_platform
 
 TOKEN = "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"
@@ -190,6 +191,11 @@ def test_a_listing_is_unlisted_relisted_and_buffered_over_the_api(channel, owner
     drain_connection(workspace_id=ws, connection_id=channel.connection.id)
     assert channel.platform.levels[("item-2", "loc-1")] == 5  # 9 available - 4 held back
     assert owner_api.patch(path, {"safety_buffer": None}).json()["safety_buffer"] is None
+    changes = [e.detail["changes"] for e in AuditEvent.objects.filter(
+        action="listing.changed", subject_id=str(channel.listings["KURTA-M"].id)).order_by("id")]
+    assert changes == [{"status": "unlisted"},
+                       {"price_override_minor": 74950, "safety_buffer": 4, "status": "active"},
+                       {"safety_buffer": None}]
     bad = owner_api.patch(path, {"status": None})
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "status"
     other = f"/api/v1/connections/{channel.connection.id}/listings/{channel.listings['KURTA-L'].id}"

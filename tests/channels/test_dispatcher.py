@@ -18,6 +18,7 @@ from storesync.channels.services import dispatch_lease_take, location_mapping_ad
 from storesync.core.tenancy import workspace_scope
 from storesync.inventory import services as inventory
 from storesync.inventory.services import InsufficientStock, StockLine
+from storesync.security.models import AuditEvent
 from tests.channels.conftest import ACTOR, CHANNEL_LOCATION, reload
 
 M, L = "KURTA-M", "KURTA-L"
@@ -189,6 +190,9 @@ def test_failures_back_off_then_dead_letter_then_replay(channel, owner_api):
     response = owner_api.post(f"/api/v1/connections/{channel.connection.id}"
                               "/dead-letters/replay")
     assert response.status_code == 200 and response.json() == {"replayed": 1}
+    [replayed] = AuditEvent.objects.filter(action="channel.dead_letters_replayed")
+    assert (replayed.subject_id, replayed.detail, replayed.actor_type) == (
+        str(channel.connection.id), {"rows": 1}, "token")
     _drain(channel)
     assert _shown(channel, M) == 3
     health = connection_health(workspace_id=ws, connection_id=channel.connection.id)

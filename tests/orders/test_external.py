@@ -18,6 +18,7 @@ from storesync.orders.external import (
     ExternalOrderInput,
     ExternalRefund,
     ExternalRefundLine,
+    order_refund_external,
     order_sync_external,
 )
 from storesync.orders.models import Order, OrderLine, Refund
@@ -155,6 +156,33 @@ def test_a_refund_of_unshipped_units_releases_them(shop):
     assert result.created and result.stock_changed_variant_ids == {variants["KURTA-M"].id}
     level = level_of(ws, variants["KURTA-M"])
     assert (level.on_hand, level.reserved) == (5, 1)
+
+
+def test_a_refund_arriving_on_its_own_applies_once_and_is_skipped_inside_the_order(shop):
+    ws, variants, _ = shop
+    sync(ws)
+    refund = ExternalRefund(external_id="r-10", created_at=T0, amount_minor=89900,
+                            lines=(ExternalRefundLine("li-1", 1, restock=True),
+                                   ExternalRefundLine("li-404", 1, restock=True)))
+
+    def alone():
+        return order_refund_external(workspace_id=ws, source="shopify", actor=ACTOR,
+                                     order_external_id=ORDER.external_id, refund=refund)
+
+    first = alone()
+    assert first is not None and first.applied
+    assert first.stock_changed_variant_ids == {variants["KURTA-M"].id}
+    assert "li-404" in " ".join(first.order.attention_reasons)  # the line it could not find
+    again = alone()
+    assert again is not None and not again.applied and not again.stock_changed_variant_ids
+    sync(ws, later(ORDER, 5, refunds=(refund,)))  # the same refund inside the order
+    level = level_of(ws, variants["KURTA-M"])
+    assert (level.on_hand, level.reserved) == (5, 1)
+    with workspace_scope(ws):
+        assert Refund.objects.count() == 1
+    assert order_refund_external(workspace_id=ws, source="shopify", actor=ACTOR,
+                                 order_external_id="gid://shopify/Order/404",
+                                 refund=refund) is None
 
 
 def test_unmapped_lines_are_imported_without_stock_and_flagged(shop):

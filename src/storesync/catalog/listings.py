@@ -146,12 +146,17 @@ def listing_record_channel_quantities(*, workspace_id: uuid.UUID,
     """Remember what each channel now shows (after a push, or after reading the channel):
     the ``expected`` value of the next compare-and-set push."""
     now = timezone.now()
+    # One UPDATE per distinct quantity, not per listing: a push of a batch mostly sets the
+    # same few numbers, and a statement per listing made large pushes slow.
+    by_quantity: dict[int, list[uuid.UUID]] = {}
+    for listing_id, quantity in quantities.items():
+        by_quantity.setdefault(quantity, []).append(listing_id)
     with workspace_scope(workspace_id), transaction.atomic():
-        for listing_id, quantity in sorted(quantities.items()):
+        for quantity, listing_ids in sorted(by_quantity.items()):
             changes: dict[str, object] = {"last_channel_quantity": quantity}
             if pushed:
                 changes["last_pushed_at"] = now
-            Listing.objects.filter(id=listing_id).update(**changes)
+            Listing.objects.filter(id__in=sorted(listing_ids)).update(**changes)
 
 
 def listings_active_for_variants(*, workspace_id: uuid.UUID,

@@ -9,7 +9,7 @@ signal in the same transaction.
 
 from __future__ import annotations
 
-from storesync.channels.connectors.base import ChannelOrder
+from storesync.channels.connectors.base import ChannelOrder, ChannelRefund
 from storesync.channels.models import Connection
 from storesync.channels.propagation import order_customer_record
 from storesync.core.tenancy import workspace_scope
@@ -20,10 +20,20 @@ from storesync.orders.external import (
     ExternalRefund,
     ExternalRefundLine,
     ExternalSyncResult,
+    order_refund_external,
     order_sync_external,
 )
 from storesync.orders.services import PaymentInput
 from storesync.security import audit
+
+
+def external_refund(refund: ChannelRefund) -> ExternalRefund:
+    return ExternalRefund(external_id=refund.external_id, created_at=refund.created_at,
+                          amount_minor=refund.amount_minor,
+                          lines=tuple(ExternalRefundLine(line_external_id=line.line_external_id,
+                                                         quantity=line.quantity,
+                                                         restock=line.restock)
+                                      for line in refund.lines))
 
 
 def external_order_input(order: ChannelOrder) -> ExternalOrderInput:
@@ -49,14 +59,7 @@ def external_order_input(order: ChannelOrder) -> ExternalOrderInput:
         financial_status=order.financial_status,
         cancelled_at=order.cancelled_at,
         cancel_reason=order.cancel_reason,
-        refunds=tuple(
-            ExternalRefund(external_id=refund.external_id, created_at=refund.created_at,
-                           amount_minor=refund.amount_minor,
-                           lines=tuple(ExternalRefundLine(line_external_id=line.line_external_id,
-                                                          quantity=line.quantity,
-                                                          restock=line.restock)
-                                       for line in refund.lines))
-            for refund in order.refunds),
+        refunds=tuple(external_refund(refund) for refund in order.refunds),
         payments=tuple(
             PaymentInput(kind=payment.kind, amount_minor=payment.amount_minor,
                          gateway=payment.gateway, card_brand=payment.card_brand,
@@ -78,3 +81,16 @@ def apply_channel_order(*, connection: Connection, order: ChannelOrder,
             order_customer_record(connection=connection, order_id=result.order.id,
                                   external_customer_id=order.customer_external_id)
     return result
+
+
+def apply_channel_refund(*, connection: Connection, refund: ChannelRefund,
+                         actor: audit.Actor) -> ExternalSyncResult | None:
+    """Apply a refund that arrived on its own to its stored order (once per refund id: the
+    same refund inside the order, from reconciliation, changes nothing). None when the order
+    is not stored yet or the refund does not say which order it belongs to."""
+    if not refund.order_external_id:
+        return None
+    return order_refund_external(workspace_id=connection.workspace_id,
+                                 source=connection.platform,
+                                 order_external_id=refund.order_external_id,
+                                 refund=external_refund(refund), actor=actor)

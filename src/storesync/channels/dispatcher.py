@@ -11,11 +11,13 @@ only after their push succeeded.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from storesync.catalog.listings import listing_record_channel_quantities, listings_by_ids
@@ -82,6 +84,7 @@ def drain_connection(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
                                        error=str(exc))
                 report.errors.append(str(exc))
                 return report
+        renewed_at = time.monotonic()
         for _ in range(MAX_ROUNDS):
             if connection.throttled_until and connection.throttled_until > timezone.now():
                 report.throttled_until = connection.throttled_until
@@ -89,8 +92,12 @@ def drain_connection(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
             due = outbox.due_listings(connection=connection, limit=connector.max_quantity_batch)
             if not due:
                 break
-            dispatch_lease_take(workspace_id=workspace_id, connection_id=connection_id,
-                                lease_s=LEASE_S, token=token)
+            # Renewed when a quarter of it has gone, not every round: each renewal is a write
+            # transaction, and on SQLite every write waits for the other drains' writes.
+            if time.monotonic() - renewed_at > LEASE_S / 4:
+                dispatch_lease_take(workspace_id=workspace_id, connection_id=connection_id,
+                                    lease_s=LEASE_S, token=token)
+                renewed_at = time.monotonic()
             _push_round(connection, connector, due, report)
             if report.throttled_until:
                 break
@@ -227,13 +234,16 @@ def _push(connection: Connection, connector: Connector, listings: Sequence[Listi
                  for listing in listings if listing.id not in answered]
     # Successes first: the health then ends on the error if any part of the call failed.
     if done:
-        listing_record_channel_quantities(workspace_id=connection.workspace_id,
-                                          quantities=done, pushed=True)
-        outbox.outbox_mark_done(workspace_id=connection.workspace_id,
-                                row_ids=[r for lid in done for r in groups[lid].row_ids],
-                                pushed_listing_ids=list(done))
-        connection_record_sync(workspace_id=connection.workspace_id,
-                               connection_id=connection.id)
+        # One transaction for the bookkeeping of a successful call (one write lock on
+        # SQLite, one commit): what the channel shows, the rows settled, the health.
+        with transaction.atomic():
+            listing_record_channel_quantities(workspace_id=connection.workspace_id,
+                                              quantities=done, pushed=True)
+            outbox.outbox_mark_done(workspace_id=connection.workspace_id,
+                                    row_ids=[r for lid in done for r in groups[lid].row_ids],
+                                    pushed_listing_ids=list(done))
+            connection_record_sync(workspace_id=connection.workspace_id,
+                                   connection_id=connection.id)
         report.pushed += len(done)
     for group, error, retryable in failures:
         _fail(connection, [group], error, retryable, report)

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from storesync.catalog.listings import listing_record_channel_quantities
 from storesync.catalog.models import Listing, ListingStatus
-from storesync.channels.apply import apply_channel_order
+from storesync.channels import catalog_events
+from storesync.channels.apply import apply_channel_order, apply_channel_refund
 from storesync.channels.connectors.base import (
     ChannelError,
     ChannelLevel,
@@ -138,7 +139,16 @@ def inbox_process(*, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> InboxState
             state = InboxState.HELD
         elif topic in ORDER_TOPICS:
             error = _apply_order(event.connection, record)
+        elif isinstance(record, ChannelProduct):
+            catalog_events.product_apply(connection=event.connection, product=record)
+        elif topic == Topic.PRODUCT_DELETED:
+            catalog_events.product_removed(connection=event.connection,
+                                           resource_id=event.resource_id)
         elif isinstance(record, ChannelLevel):
+            if record.sku:
+                catalog_events.item_sku_seen(connection=event.connection,
+                                             inventory_item_id=record.inventory_item_id,
+                                             sku=record.sku)
             _record_level(event.connection, record)
         elif topic == Topic.APP_UNINSTALLED:
             # Every push will now fail as AuthFailed; say why on the connection's health.
@@ -178,9 +188,10 @@ def _parse(event: InboxEvent) -> ParsedRecord:
 
 def _apply_order(connection: Connection, record: ParsedRecord) -> str:
     """Apply the order the event carried, in the caller's transaction (a savepoint, so a
-    refusal undoes only the order). Anything else (a refund without its order, an unreadable
-    body, an order the hub refuses) reconciles the connection after commit instead; the
-    refusal's message is returned for the event's record."""
+    refusal undoes only the order), or a refund to its stored order. Anything else (a refund
+    whose order is not stored yet, an unreadable body, an order the hub refuses) reconciles
+    the connection after commit instead; the refusal's message is returned for the event's
+    record."""
     workspace_id, connection_id = connection.workspace_id, connection.id
     if isinstance(record, ChannelOrder):
         try:
@@ -192,8 +203,24 @@ def _apply_order(connection: Connection, record: ParsedRecord) -> str:
                         order=record.external_id, error=exc.message, field=exc.field)
             transaction.on_commit(lambda: _enqueue_reconcile(workspace_id, connection_id))
             return exc.message
+    if isinstance(record, ChannelRefund) and _apply_refund(connection, record):
+        return ""
     transaction.on_commit(lambda: _enqueue_reconcile(workspace_id, connection_id))
     return ""
+
+
+def _apply_refund(connection: Connection, refund: ChannelRefund) -> bool:
+    """A refund body names its order: restock or release from it (a savepoint). False when
+    the order is not stored yet or the hub refuses the refund: reconciliation then brings
+    the order with its refunds, and a refund applied here is not applied again."""
+    try:
+        with transaction.atomic():
+            return apply_channel_refund(connection=connection, refund=refund,
+                                        actor=INBOX_ACTOR) is not None
+    except StoresyncError as exc:
+        log.warning("webhook_refund_refused", connection_id=str(connection.id),
+                    refund=refund.external_id, error=exc.message, field=exc.field)
+        return False
 
 
 def _record_level(connection: Connection, level: ChannelLevel) -> None:

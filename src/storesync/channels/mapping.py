@@ -56,8 +56,18 @@ def unmatched_map(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | str,
             external_variant_id=unmatched.external_variant_id,
             inventory_item_id=unmatched.inventory_item_id,
             channel_location_id=unmatched.channel_location_id))
+        _audit_linked(workspace_id, actor, listing, unmatched, how="mapped")
         unmatched.delete()
     return listing
+
+
+def _audit_linked(workspace_id: uuid.UUID, actor: audit.Actor, listing: Listing,
+                  unmatched: UnmatchedVariant, *, how: str) -> None:
+    audit.record(action=audit.Action.LISTING_LINKED, actor=actor, workspace_id=workspace_id,
+                 subject_type="listing", subject_id=listing.id,
+                 detail={"connection_id": str(listing.connection_id), "how": how,
+                         "sku": listing.variant.sku, "channel_sku": unmatched.sku,
+                         "external_variant_id": unmatched.external_variant_id})
 
 
 def unmatched_create(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | str,
@@ -86,9 +96,11 @@ def unmatched_create(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | str,
                 unmatched.channel_location_id, unmatched.channel_quantity)}, actor)
         except ValidationError as exc:  # the SKU the person typed: name the form's field
             raise ValidationError(exc.message, field="sku") from None
-        unmatched.delete()
-        return Listing.objects.select_related("variant").get(
+        listing = Listing.objects.select_related("variant").get(
             connection_id=cid, external_variant_id=unmatched.external_variant_id)
+        _audit_linked(workspace_id, actor, listing, unmatched, how="created")
+        unmatched.delete()
+        return listing
 
 
 def variant_search(*, workspace_id: uuid.UUID, query: str, limit: int = 20) -> list[Variant]:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max, Min, Subquery
 from django.utils import timezone
 
 from storesync.catalog.listings import listings_active_for_variants
@@ -32,8 +33,6 @@ log = get_logger(__name__)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 600.0
-# Rows read per drain round; more pending rows simply wait for the next round.
-SCAN_LIMIT = 5000
 
 
 def backoff_delay_s(attempts: int, *, rng: random.Random | None = None) -> float:
@@ -80,22 +79,30 @@ class DueListing:
 def due_listings(*, connection: Connection, limit: int,
                  now: datetime | None = None) -> list[DueListing]:
     """Listings with pending rows whose backoff has passed, oldest first, at most ``limit``.
-    A listing waits while any of its rows waits (a new change does not cut a backoff short)."""
+    A listing waits while any of its rows waits (a new change does not cut a backoff short).
+
+    One statement: the database groups the pending rows by listing, keeps the listings whose
+    latest ``next_attempt_at`` has passed, takes the ``limit`` oldest and returns their rows.
+    A drain round therefore reads about one platform batch of rows, however long the queue
+    (reading thousands of rows per round to push a hundred made a 10,000-SKU change slow)."""
     now = now or timezone.now()
     groups: dict[uuid.UUID, DueListing] = {}
-    waiting: set[uuid.UUID] = set()
     with workspace_scope(connection.workspace_id):
-        rows = OutboxItem.objects.filter(
-            connection_id=connection.id, state=OutboxState.PENDING, kind=OutboxKind.QUANTITY,
-        ).order_by("created_at", "id").values_list(
-            "id", "listing_id", "attempts", "next_attempt_at")[:SCAN_LIMIT]
-        for row_id, listing_id, attempts, next_at in rows:
-            if next_at > now:
-                waiting.add(listing_id)
+        pending = OutboxItem.objects.filter(
+            connection_id=connection.id, state=OutboxState.PENDING, kind=OutboxKind.QUANTITY)
+        chosen = (pending.values("listing_id")
+                  .annotate(first_at=Min("created_at"), due_at=Max("next_attempt_at"))
+                  .filter(due_at__lte=now)
+                  .order_by("first_at", "listing_id")
+                  .values("listing_id")[:limit])
+        rows = pending.filter(listing_id__in=Subquery(chosen)).values_list(
+            "id", "listing_id", "attempts", "created_at")
+        for row_id, listing_id, attempts, _created_at in sorted(
+                rows, key=lambda row: (row[3], row[0])):
             group = groups.setdefault(listing_id, DueListing(listing_id, [], 0))
             group.row_ids.append(row_id)
             group.attempts = max(group.attempts, attempts)
-    return [g for g in groups.values() if g.listing_id not in waiting][:limit]
+    return list(groups.values())
 
 
 def next_due_at(*, connection: Connection) -> datetime | None:
@@ -156,6 +163,9 @@ def dead_letter_replay(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | st
             enqueue_dispatch(workspace_id, cid)
 
         if revived:
+            audit.record(action=audit.Action.DEAD_LETTERS_REPLAYED, actor=actor,
+                         workspace_id=workspace_id, subject_type="connection",
+                         subject_id=cid, detail={"rows": revived})
             transaction.on_commit(enqueue)
     log.info("dead_letters_replayed", connection_id=str(cid), rows=revived,
              actor_type=actor.type, actor_id=actor.id)

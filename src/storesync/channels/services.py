@@ -195,6 +195,10 @@ def listing_change(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | str,
             raise NotFound("no such listing")
         listing = listing_update(workspace_id=workspace_id, listing_id=lid, changes=changes,
                                  actor=actor)
+        audit.record(action=audit.Action.LISTING_CHANGED, actor=actor,
+                     workspace_id=workspace_id, subject_type="listing", subject_id=lid,
+                     detail={"connection_id": str(cid), "sku": listing.variant.sku,
+                             "changes": {k: changes[k] for k in sorted(changes)}})
         if listing.status == ListingStatus.ACTIVE:
             queue_push(workspace_id, listing)
     return listing

@@ -12,6 +12,7 @@ flagged ``needs_attention`` with reasons a person can act on.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -265,10 +266,15 @@ def _create(workspace_id: uuid.UUID, connection_id: uuid.UUID | None, source: st
 def _apply_refunds(order: Order, data: ExternalOrderInput, actor: audit.Actor,
                    reasons: list[str]) -> set[uuid.UUID]:
     """Apply each refund not seen before (by external id), leniently: it already happened."""
+    return _apply_refund_list(order, data.refunds, actor, reasons)
+
+
+def _apply_refund_list(order: Order, given: Iterable[ExternalRefund], actor: audit.Actor,
+                       reasons: list[str]) -> set[uuid.UUID]:
     seen = set(Refund.objects.filter(order=order).values_list("external_id", flat=True))
     by_external = dict(OrderLine.objects.filter(order=order).values_list("external_id", "id"))
     changed: set[uuid.UUID] = set()
-    for refund in sorted(data.refunds, key=lambda r: r.created_at):
+    for refund in sorted(given, key=lambda r: r.created_at):
         if refund.external_id in seen:
             continue
         lines = []
@@ -385,3 +391,30 @@ def order_sync_external(*, workspace_id: uuid.UUID, connection_id: uuid.UUID | N
             return ExternalSyncResult(order, False, False, frozenset())
         changed = _update(order, data, actor, one_way_only=same_second)
         return ExternalSyncResult(order, False, True, frozenset(changed))
+
+
+def order_refund_external(*, workspace_id: uuid.UUID, source: str, order_external_id: str,
+                          refund: ExternalRefund,
+                          actor: audit.Actor) -> ExternalSyncResult | None:
+    """Apply one refund the channel announced on its own (Shopify's ``refunds/create``) to
+    the stored order: restock or release per line as ``refunds.refund_apply`` does, once per
+    refund id, so the same refund arriving again inside the order changes nothing. None when
+    the order is not stored yet (the caller fetches the whole order instead)."""
+    if not refund.external_id or len(refund.external_id) > 100:
+        raise ValidationError("an id of 1 to 100 characters", field="refund.id")
+    if refund.amount_minor < 0:
+        raise ValidationError("cannot be negative", field="refund.amount")
+    with workspace_scope(workspace_id), transaction.atomic():
+        order = (Order.objects.select_for_update()
+                 .filter(source=source, external_id=order_external_id).first())
+        if order is None:
+            return None
+        fresh = not Refund.objects.filter(order=order, external_id=refund.external_id).exists()
+        reasons: list[str] = []
+        changed = _apply_refund_list(order, [refund], actor, reasons)
+        if reasons:
+            order.attention_reasons = list(dict.fromkeys([*order.attention_reasons, *reasons]))
+            order.needs_attention = True
+            order.version += 1
+            order.save(update_fields=["attention_reasons", "needs_attention", "version"])
+        return ExternalSyncResult(order, False, fresh, frozenset(changed))

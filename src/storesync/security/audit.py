@@ -80,6 +80,11 @@ class Action(StrEnum):
     CHANNEL_PRIVACY_CALL = "channel.privacy_call"
     RETENTION_SWEPT = "privacy.retention_swept"
     RIGHTS_SETTINGS_CHANGED = "privacy.rights_settings_changed"
+    # channel engine: dead letters and the listing mapping
+    DEAD_LETTERS_REPLAYED = "channel.dead_letters_replayed"
+    LISTING_LINKED = "listing.linked"
+    LISTING_CHANGED = "listing.changed"
+    LISTING_UNLINKED = "listing.unlinked"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from storesync.channels import initial
 from storesync.core.models import Job, JobState
 from storesync.core.tenancy import workspace_scope
 from storesync.inventory.models import Level
+from storesync.security.models import AuditEvent
 from tests.channels.sims.conftest import ACTOR, connect_shopify, hub_catalog, shopify_control
 from tests.web.conftest import assert_no_inline_code
 
@@ -56,6 +57,10 @@ def test_unmatched_variants_are_mapped_from_the_connection_page(unmatched_shop, 
     # Its first push put the hub's 3 on the channel variant.
     item = shopify.shop.variant_by_sku(skus[1]).inventory_item_id
     assert shopify.shop.levels[(item, shopify.shop.default_location.id)] == 3
+    [linked] = AuditEvent.objects.filter(action="listing.linked")
+    assert (linked.subject_id, linked.actor_type) == (str(listing.id), "user")
+    assert (linked.detail["sku"], linked.detail["channel_sku"], linked.detail["how"]) == (
+        "HUB-RED-M", skus[1], "mapped")
 
 
 def test_the_api_lists_and_maps_unmatched_variants(unmatched_shop, owner_api, viewer_api):

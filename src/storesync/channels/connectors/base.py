@@ -153,6 +153,8 @@ class ChannelRefund:
     created_at: datetime
     amount_minor: int
     lines: tuple[ChannelRefundLine, ...] = ()
+    # The order it belongs to, when the refund arrives on its own (a refunds/create body).
+    order_external_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -188,7 +188,8 @@ def rest_refund(raw: dict[str, Any], currency: str) -> ChannelRefund:
                                       quantity=int(rl["quantity"]),
                                       restock=rl.get("restock_type") in ("return", "cancel",
                                                                          "legacy_restock"))
-                    for rl in raw.get("refund_line_items") or ()))
+                    for rl in raw.get("refund_line_items") or ()),
+        order_external_id=gid("Order", raw["order_id"]) if raw.get("order_id") else "")
 
 
 def rest_order(raw: dict[str, Any]) -> ChannelOrder:
