@@ -3,10 +3,11 @@
 Every body stays under ``STORESYNC_MAX_BODY_BYTES`` (1 MiB by default), except a POST to
 ``/api/v1/imports/`` or to the staff UI's upload page (``/imports/products/``), which may
 carry a file up to ``STORESYNC_MAX_IMPORT_BYTES`` (50 MiB by default, about 300,000 product
-rows). Django spools such uploads to a temporary file, so the allowance costs disk, not memory — except when the upload carries an ``Idempotency-Key``:
-the idempotency middleware fingerprints the raw body, and Django refuses to hand out a raw
-body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``. For those uploads the body (already checked
-against the import limit) is read here, once, and the multipart parser then reads that copy.
+rows). Django spools such uploads to a temporary file, so the allowance costs disk, not
+memory — except when the upload carries an ``Idempotency-Key``: the idempotency middleware
+fingerprints the raw body, and Django refuses to hand out a raw body over
+``DATA_UPLOAD_MAX_MEMORY_SIZE``. For those uploads the body (already checked against the
+import limit) is read here, once, and the multipart parser then reads that copy.
 """
 
 from __future__ import annotations
