@@ -27,6 +27,7 @@ from django.utils import timezone as django_timezone
 from faker import Faker
 
 from storesync.catalog.demo import DemoVariant
+from storesync.catalog.models import Variant
 from storesync.core.bulkwrite import tenant_bulk_update
 from storesync.core.models import Workspace
 from storesync.core.tenancy import workspace_scope
@@ -228,6 +229,7 @@ class _Shopfloor:
     workspace: Workspace
     stock: StockHistory
     locations: dict[uuid.UUID, Location]
+    variants: dict[str, Variant]
     rng: random.Random
     stats: OrderStats = field(default_factory=OrderStats)
     placed: list[_Placed] = field(default_factory=list)
@@ -253,7 +255,7 @@ class _Shopfloor:
             **address_fields(data.shipping_address))
         supplier_state = gst.gstin_state(location.gstin) if location.gstin \
             else location.province_code
-        lines = _build_lines(order, data, location, supplier_state)
+        lines = _build_lines(order, data, location, supplier_state, known=self.variants)
         try:
             self.stock.reserve(lines=[(ln.variant_id, ln.location_id, ln.quantity)
                                       for ln in lines
@@ -340,7 +342,8 @@ def place_orders(*, workspace_id: uuid.UUID, plan: Sequence[OrderInput], seed: i
     now = now or django_timezone.now()
     with workspace_scope(workspace_id), transaction.atomic():
         floor = _Shopfloor(Workspace.objects.get(id=workspace_id), stock,
-                           {loc.id: loc for loc in Location.objects.all()}, rng)
+                           {loc.id: loc for loc in Location.objects.all()},
+                           {v.sku: v for v in Variant.objects.select_related("product")}, rng)
         first = next_number(workspace_id)  # takes the counter's lock for the whole write
         # Events oldest first: (moment, sequence, plan index, what happens).
         sequence = itertools.count()
