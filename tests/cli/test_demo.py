@@ -3,6 +3,7 @@ every order had really been placed, shipped or cancelled through the services.""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -116,3 +117,52 @@ def test_demo_is_audited_and_refuses_bad_counts(demo):
             call_command("demo", "--workspace", "other", "--products", products,
                          "--variants", variants)
     assert not Workspace.objects.filter(slug="other").exists()
+
+
+def test_every_event_happened_after_its_order_and_before_now(demo):
+    """Cancellations, shipments and stock movements are stamped within the generated past,
+    after the order they belong to — not at the moment the demo was loaded."""
+    from storesync.orders.models import Fulfillment, Transaction
+
+    now = timezone.now()
+    orders = {o.id: o for o in Order.objects.all()}
+    cancelled = [o for o in orders.values() if o.cancelled_at]
+    assert cancelled
+    for order in cancelled:
+        assert order.placed_at < order.cancelled_at < now
+    # Loaded in one go, the cancellations would share a moment; spread over two weeks they do not.
+    assert len({o.cancelled_at for o in cancelled}) == len(cancelled)
+    shipments = list(Fulfillment.objects.all())
+    assert shipments
+    for shipment in shipments:
+        assert orders[shipment.order_id].placed_at < shipment.created_at < now
+    for payment in Transaction.objects.all():
+        assert payment.processed_at == orders[payment.order_id].placed_at
+    for movement in Movement.objects.filter(reference__startswith="order:"):
+        order = orders[uuid.UUID(movement.reference.removeprefix("order:"))]
+        if movement.kind == "reserve":
+            assert movement.created_at == order.placed_at
+        elif movement.kind == "release":
+            assert movement.created_at == order.cancelled_at
+        else:
+            assert movement.kind == "sale"
+            assert order.placed_at < movement.created_at < now
+    first_order = min(o.placed_at for o in orders.values())
+    assert all(m.created_at < first_order for m in Movement.objects.filter(kind="receive"))
+
+
+def test_the_ledger_reads_in_the_order_of_events(demo):
+    """Each level's movements, in id order (as the ledger page lists them), are in time
+    order, and each one's ``after`` values follow from the one before it."""
+    by_level = defaultdict(list)
+    for movement in Movement.objects.order_by("id"):
+        by_level[movement.level_id].append(movement)
+    for movements in by_level.values():
+        on_hand = reserved = 0
+        moments = [m.created_at for m in movements]
+        assert moments == sorted(moments)
+        for movement in movements:
+            on_hand += movement.on_hand_delta
+            reserved += movement.reserved_delta
+            assert (movement.on_hand_after, movement.reserved_after) == (on_hand, reserved)
+            assert movement.on_hand_after >= movement.reserved_after >= 0

@@ -15,9 +15,8 @@ from storesync.api.auth import Principal, require
 from storesync.api.errors import json_error
 from storesync.api.jobs import JobOut, job_out
 from storesync.catalog import bulk as catalog_bulk
-from storesync.core import jobs
-from storesync.core.csvio import Columns, CsvRejected, CsvSource
-from storesync.core.ids import uuid7
+from storesync.core.csvio import Columns, CsvRejected
+from storesync.core.imports import import_start
 from storesync.core.permissions import Perm
 from storesync.core.selectors import workspace_get
 from storesync.inventory import bulk as inventory_bulk
@@ -33,21 +32,13 @@ def _start_import(who: Principal, *, kind: str, columns: Columns, upload: Upload
     if upload.size is not None and upload.size > limit:
         return json_error(413, "payload_too_large",
                           f"the file is larger than {limit // (1024 * 1024)} MiB", "file")
-    job_id = uuid7()
-    path = jobs.jobs_dir() / f"{job_id}.csv"
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
     try:
-        CsvSource(path, columns)  # encoding, delimiter and header: refused before queueing
-    except CsvRejected as exc:
-        path.unlink(missing_ok=True)
+        job = import_start(workspace_id=who.workspace_id, kind=kind, columns=columns,
+                           chunks=upload.chunks(), filename=upload.name or "",
+                           valid_only=valid_only, dry_run=dry_run, actor=who.actor)
+    except CsvRejected as exc:  # encoding, delimiter and header: refused before queueing
         return json_error(400, exc.code, exc.message, "file",
                           [p.as_dict() for p in exc.problems[:100]])
-    job = jobs.job_create(workspace_id=who.workspace_id, kind=kind, actor=who.actor,
-                          job_id=job_id, params={
-                              "file": path.name, "filename": (upload.name or "")[:200],
-                              "valid_only": valid_only, "dry_run": dry_run})
     return Status(202, job_out(job))
 
 

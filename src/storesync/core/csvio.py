@@ -89,7 +89,14 @@ def header_key(name: str) -> str:
     return "_".join(name.replace("\ufeff", "").strip().lower().replace("-", " ").split())
 
 
+# How spreadsheet workbooks begin: .xlsx/.ods are ZIP archives, .xls an OLE2 compound file.
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
 def _detect_encoding(head: bytes) -> str:
+    if head.startswith(_WORKBOOK_MAGIC):
+        raise CsvRejected("the file is a spreadsheet workbook (such as .xlsx), not CSV; in the "
+                          "spreadsheet choose Save as → \"CSV UTF-8\" and upload that file")
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

@@ -24,6 +24,31 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+class HistoricIds:
+    """UUIDv7s for rows describing a past moment (generated history, such as the demo shop):
+    the timestamp is the moment's, and a counter in ``rand_a`` (RFC 9562, method 1) keeps ids
+    made for the same millisecond in the order they were asked for, so that ids sort the way
+    the events happened, as ids made at the time would have."""
+
+    def __init__(self) -> None:
+        self._last_ms = -1
+        self._counter = 0
+
+    def at(self, moment_ms: int) -> uuid.UUID:
+        """An id for ``moment_ms`` (Unix milliseconds); moments must not go backwards."""
+        ms = max(moment_ms, self._last_ms)
+        if ms == self._last_ms:
+            self._counter += 1
+            if self._counter > 0xFFF:  # 4,096 ids in one millisecond: borrow the next one
+                ms, self._counter = ms + 1, 0
+        else:
+            self._counter = 0
+        self._last_ms = ms
+        rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+        return uuid.UUID(int=((ms & ((1 << 48) - 1)) << 80) | (0x7 << 76)
+                         | (self._counter << 64) | (0b10 << 62) | rand_b)
+
+
 def parse_id(value: uuid.UUID | str, *, what: str) -> uuid.UUID:
     """An id from a URL or a payload; a malformed one is NotFound like a missing one."""
     from storesync.core.errors import NotFound

@@ -18,14 +18,19 @@ written through the app's own batched service. ``run_import`` does the rest:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
+from storesync.core import jobs
 from storesync.core.csvio import Columns, CsvRejected, CsvSource, Problem, ProblemLog, Record
 from storesync.core.errors import StoresyncError
+from storesync.core.ids import uuid7
 from storesync.core.jobs import JobContext, JobFailed, jobs_dir
+from storesync.core.models import Job
+from storesync.security.audit import Actor
 
 T = TypeVar("T")
 Progress = Callable[[str, int, int | None], None]
@@ -145,6 +150,30 @@ def run_import(importer: Importer[T], source: CsvSource, *, valid_only: bool = F
         done += sum(u.row_count for u in valid)
         progress("writing", done, total)
     return outcome
+
+
+def import_start(*, workspace_id: uuid.UUID, kind: str, columns: Columns,
+                 chunks: Iterable[bytes], filename: str, valid_only: bool, dry_run: bool,
+                 actor: Actor) -> Job:
+    """Save an uploaded CSV under the jobs directory and queue the job ``kind`` that imports it.
+
+    The encoding, delimiter and header are checked here, before any job exists: a file that
+    cannot be read as ``columns`` raises ``CsvRejected`` (every header problem in it) and is
+    deleted, so nothing is kept. The rows are checked and written later by the job.
+    """
+    job_id = uuid7()
+    path = jobs_dir() / f"{job_id}.csv"
+    try:
+        with path.open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        CsvSource(path, columns)
+        return jobs.job_create(workspace_id=workspace_id, kind=kind, actor=actor, job_id=job_id,
+                               params={"file": path.name, "filename": filename[:200],
+                                       "valid_only": valid_only, "dry_run": dry_run})
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def run_import_job_with(context: JobContext, importer: Importer[T]) -> dict[str, Any]:

@@ -1,6 +1,11 @@
 """Generated demo orders: three months of an Indian shop's sales across channels, placed,
-cancelled and fulfilled through ``orders.services`` so that stock, reservations and the ledger
-agree exactly as they would in real use.
+then shipped or cancelled some hours or days later, each at its own moment in the past.
+
+Orders are priced and taxed by ``orders.services`` (``address_fields``, ``_build_lines``,
+``order_totals``) and their stock goes through ``inventory.demo.StockHistory``, which applies
+the inventory services' rules in the order events happened; the rows are then written in bulk
+(ADR 0022). Stock, reservations and the ledger agree exactly as after real use, and every
+timestamp — placed, paid, reserved, shipped, cancelled — lies in the past, in order.
 
 The shape: more orders at weekends and in the evening, slow growth over the period, a
 four-day sale a month ago; repeat buyers; mostly prepaid (UPI, cards), a third cash on
@@ -9,10 +14,12 @@ delivery; free shipping from Rs 999; older orders mostly shipped, recent ones st
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
 from django.db import transaction
@@ -20,19 +27,38 @@ from django.utils import timezone as django_timezone
 from faker import Faker
 
 from storesync.catalog.demo import DemoVariant
+from storesync.catalog.models import Variant
+from storesync.core.bulkwrite import tenant_bulk_update
+from storesync.core.models import Workspace
+from storesync.core.tenancy import workspace_scope
+from storesync.core.validation import validate_email_address
 from storesync.customers.demo import DemoCustomer, fake_address, fake_phone
 from storesync.customers.services import AddressInput
-from storesync.inventory.demo import DemoLocation
+from storesync.inventory.demo import DemoLocation, StockHistory
+from storesync.inventory.models import Location, LocationKind
 from storesync.inventory.services import InsufficientStock
+from storesync.orders import gst
+from storesync.orders.models import (
+    FinancialStatus,
+    Fulfillment,
+    FulfillmentLine,
+    FulfillmentOrder,
+    FulfillmentStatus,
+    Order,
+    OrderCounter,
+    OrderLine,
+    Transaction,
+)
 from storesync.orders.services import (
     LineInput,
     OrderInput,
     PaymentInput,
-    order_cancel,
-    order_create,
-    order_fulfil,
+    _build_lines,
+    address_fields,
+    next_number,
+    order_totals,
+    paid_minor,
 )
-from storesync.security.audit import Actor
 
 IST = timezone(timedelta(hours=5, minutes=30))
 WEEKDAY_FACTOR = (0.95, 0.9, 0.9, 0.95, 1.05, 1.25, 1.3)  # Monday first
@@ -44,7 +70,8 @@ NORTH = {"DL", "HR", "PB", "UP", "RJ", "UK", "HP", "JK", "CH"}
 SOUTH = {"KA", "TN", "KL", "TG", "AP", "PY"}
 FREE_SHIPPING_FROM_MINOR = 99_900
 SHIPPING_MINOR = 7_900
-ORDERS_PER_TRANSACTION = 100  # services nest as savepoints; SQLite commits once per batch
+WRITE_BATCH = 2000
+CANCEL_REASONS = ("customer", "declined", "fraud", "other")
 
 
 @dataclass
@@ -174,40 +201,177 @@ def demand(plan: Sequence[OrderInput], variants: Sequence[DemoVariant]
     return totals
 
 
-def _settle(workspace_id: uuid.UUID, order_id: uuid.UUID, age: timedelta,
-            rng: random.Random, actor: Actor, stats: OrderStats) -> None:
-    """Ship or cancel as a shop would have by now: most orders older than three days."""
+def _fate(age: timedelta, rng: random.Random) -> tuple[str, timedelta]:
+    """Ship or cancel as a shop would have by now (most orders older than three days), and
+    how long after the order it happened: always before now."""
     days = age / timedelta(days=1)
     shipped, cancelled = (0.88, 0.07) if days > 3 else (0.5, 0.05) if days > 1 else (0.1, 0.03)
     draw = rng.random()
-    if draw < cancelled:
-        order_cancel(workspace_id=workspace_id, order_id=order_id, actor=actor,
-                     reason=rng.choice(("customer", "declined", "fraud", "other")))
-        stats.cancelled += 1
-    elif draw < cancelled + shipped:
-        order_fulfil(workspace_id=workspace_id, order_id=order_id, actor=actor)
-        stats.fulfilled += 1
+    if draw < cancelled:  # soon: the buyer changed their mind, the payment failed
+        return "cancel", min(age * rng.uniform(0.1, 0.9),
+                             timedelta(minutes=rng.uniform(10, 36 * 60)))
+    if draw < cancelled + shipped:  # packed and handed to the courier within three days
+        return "ship", min(age * rng.uniform(0.2, 0.95), timedelta(hours=rng.uniform(3, 72)))
+    return "", timedelta(0)
+
+
+@dataclass
+class _Placed:
+    order: Order
+    lines: list[OrderLine]
+    fulfillment_order: FulfillmentOrder
+
+
+@dataclass
+class _Shopfloor:
+    """The orders of the generated past, played oldest event first and written in bulk."""
+
+    workspace: Workspace
+    stock: StockHistory
+    locations: dict[uuid.UUID, Location]
+    variants: dict[str, Variant]
+    rng: random.Random
+    stats: OrderStats = field(default_factory=OrderStats)
+    placed: list[_Placed] = field(default_factory=list)
+    transactions: list[Transaction] = field(default_factory=list)
+    fulfillments: list[Fulfillment] = field(default_factory=list)
+    fulfillment_lines: list[FulfillmentLine] = field(default_factory=list)
+    moments: dict[uuid.UUID, datetime] = field(default_factory=dict)
+
+    def _id(self, at: datetime) -> uuid.UUID:
+        return self.stock.ids.at(int(at.timestamp() * 1000))
+
+    def place(self, data: OrderInput, number: int) -> _Placed | None:
+        """What ``order_create`` stores for ``data``, or None when the stock is not there."""
+        at = data.placed_at
+        assert at is not None
+        assert data.location_id is not None
+        location = self.locations[data.location_id]
+        order = Order(
+            id=self._id(at), workspace_id=self.workspace.id, number=number,
+            source=data.source, external_id=data.external_id, customer_id=data.customer_id,
+            email=validate_email_address(data.email, field="email"), buyer_gstin="",
+            currency=self.workspace.currency, shipping_minor=data.shipping_minor, placed_at=at,
+            **address_fields(data.shipping_address))
+        supplier_state = gst.gstin_state(location.gstin) if location.gstin \
+            else location.province_code
+        lines = _build_lines(order, data, location, supplier_state, known=self.variants)
+        try:
+            self.stock.reserve(lines=[(ln.variant_id, ln.location_id, ln.quantity)
+                                      for ln in lines
+                                      if ln.reserves and ln.variant_id and ln.location_id],
+                               reference=f"order:{order.id}", at=at)
+        except InsufficientStock:
+            return None
+        for line in lines:
+            line.id = self._id(at)
+        order_totals(order, lines)
+        if paid_minor(data.payments) >= order.total_minor and order.total_minor > 0:
+            order.financial_status = FinancialStatus.PAID
+        self.transactions += [Transaction(
+            id=self._id(at), workspace_id=order.workspace_id, order=order, kind=p.kind,
+            gateway=p.gateway, amount_minor=p.amount_minor, card_brand=p.card_brand,
+            card_last4=p.card_last4, external_id=p.external_id, processed_at=at)
+            for p in data.payments]
+        fo = FulfillmentOrder(
+            id=self._id(at), workspace_id=order.workspace_id, order=order,
+            location_id=location.id, managed_by=FulfillmentOrder.ManagedBy.THIRD_PARTY
+            if location.kind == LocationKind.THIRD_PARTY else FulfillmentOrder.ManagedBy.MERCHANT)
+        self.moments[fo.id] = self.moments[order.id] = at
+        placed = _Placed(order, lines, fo)
+        self.placed.append(placed)
+        self.stats.created += 1
+        return placed
+
+    def cancel(self, placed: _Placed, at: datetime) -> None:
+        """What ``order_cancel`` does: release the stock, cancel the fulfillment order."""
+        self.stock.close(reference=f"order:{placed.order.id}", sale=False, at=at)
+        placed.fulfillment_order.status = FulfillmentOrder.Status.CANCELLED
+        placed.order.cancelled_at = at
+        placed.order.cancel_reason = self.rng.choice(CANCEL_REASONS)
+        placed.order.version += 1
+        self.stats.cancelled += 1
+
+    def ship(self, placed: _Placed, at: datetime) -> None:
+        """What ``order_fulfil`` does: one shipment of everything, reservations become sales."""
+        shipment = Fulfillment(id=self._id(at), workspace_id=placed.order.workspace_id,
+                               order=placed.order, fulfillment_order=placed.fulfillment_order,
+                               number=1)
+        self.moments[shipment.id] = at
+        self.fulfillments.append(shipment)
+        for line in placed.lines:
+            self.fulfillment_lines.append(FulfillmentLine(
+                id=self._id(at), workspace_id=line.workspace_id, fulfillment=shipment,
+                line=line, quantity=line.quantity))
+            line.fulfilled_quantity = line.quantity
+        self.stock.close(reference=f"order:{placed.order.id}", sale=True, at=at)
+        placed.fulfillment_order.status = FulfillmentOrder.Status.CLOSED
+        placed.order.fulfillment_status = FulfillmentStatus.FULFILLED
+        placed.order.version += 1
+        self.stats.fulfilled += 1
+
+    def write(self) -> None:
+        orders = [p.order for p in self.placed]
+        fulfillment_orders = [p.fulfillment_order for p in self.placed]
+        with workspace_scope(self.workspace.id), transaction.atomic():
+            Order.objects.bulk_create(orders, batch_size=WRITE_BATCH)
+            OrderLine.objects.bulk_create([ln for p in self.placed for ln in p.lines],
+                                          batch_size=WRITE_BATCH)
+            Transaction.objects.bulk_create(self.transactions, batch_size=WRITE_BATCH)
+            FulfillmentOrder.objects.bulk_create(fulfillment_orders, batch_size=WRITE_BATCH)
+            Fulfillment.objects.bulk_create(self.fulfillments, batch_size=WRITE_BATCH)
+            FulfillmentLine.objects.bulk_create(self.fulfillment_lines, batch_size=WRITE_BATCH)
+            self.stock.write(batch_size=WRITE_BATCH)
+            # bulk_create stamps auto_now_add fields with the present: put the past back.
+            for rows in (orders, fulfillment_orders, self.fulfillments):
+                for row in rows:
+                    row.created_at = self.moments[row.id]
+                tenant_bulk_update(rows, ["created_at"], batch_size=WRITE_BATCH)
+            if orders:
+                OrderCounter.objects.filter(workspace_id=self.workspace.id).update(
+                    next_number=orders[-1].number + 1)
 
 
 def place_orders(*, workspace_id: uuid.UUID, plan: Sequence[OrderInput], seed: int,
+                 stock: StockHistory, now: datetime | None = None,
                  progress: Callable[[int], object] | None = None) -> OrderStats:
-    """Create the planned orders through ``order_create``, then ship or cancel them by age."""
+    """Place the planned orders, then ship or cancel each as a shop would have by ``now``,
+    every event at its own moment; write orders and ``stock`` (which must already hold the
+    opening stock) in one transaction."""
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
-    actor = Actor.system("demo")
-    now = django_timezone.now()
-    stats = OrderStats()
-    for start in range(0, len(plan), ORDERS_PER_TRANSACTION):
-        batch = plan[start:start + ORDERS_PER_TRANSACTION]
-        with transaction.atomic():
-            for data in batch:
-                try:
-                    order = order_create(workspace_id=workspace_id, data=data, actor=actor)
-                except InsufficientStock:
-                    stats.skipped += 1  # only if stock was received short of the plan
-                    continue
-                stats.created += 1
-                assert data.placed_at is not None
-                _settle(workspace_id, order.id, now - data.placed_at, rng, actor, stats)
-        if progress:
-            progress(len(batch))
-    return stats
+    now = now or django_timezone.now()
+    with workspace_scope(workspace_id), transaction.atomic():
+        floor = _Shopfloor(Workspace.objects.get(id=workspace_id), stock,
+                           {loc.id: loc for loc in Location.objects.all()},
+                           {v.sku: v for v in Variant.objects.select_related("product")}, rng)
+        first = next_number(workspace_id)  # takes the counter's lock for the whole write
+        # Events oldest first: (moment, sequence, plan index, what happens).
+        sequence = itertools.count()
+        events: list[tuple[datetime, int, int, str]] = []
+        for index, data in enumerate(plan):
+            assert data.placed_at is not None
+            heapq.heappush(events, (data.placed_at, next(sequence), index, "place"))
+        placed: dict[int, _Placed] = {}
+        reported = 0
+        while events:
+            at, _, index, what = heapq.heappop(events)
+            if what == "place":
+                order = floor.place(plan[index], first + floor.stats.created)
+                if order is None:
+                    floor.stats.skipped += 1  # only if stock was received short of the plan
+                else:
+                    placed[index] = order
+                    fate, after = _fate(now - at, rng)
+                    if fate:
+                        heapq.heappush(events, (at + after, next(sequence), index, fate))
+                reported += 1
+                if progress and reported % 100 == 0:
+                    progress(100)
+            elif what == "cancel":
+                floor.cancel(placed[index], at)
+            else:
+                floor.ship(placed[index], at)
+        if progress and reported % 100:
+            progress(reported % 100)
+        floor.write()
+    return floor.stats

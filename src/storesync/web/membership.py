@@ -20,11 +20,12 @@ import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from storesync.core.errors import ValidationError
@@ -38,6 +39,8 @@ from storesync.web.localtime import business_timezone
 
 SESSION_KEY = "storesync_workspace"
 View = Callable[..., HttpResponse]
+# What ``member_required`` wraps: pages, and streamed or file downloads.
+AnyView = TypeVar("AnyView", bound=Callable[..., HttpResponseBase])
 # Requests that never render a staff page: no session lookup, no membership query.
 _SKIPPED_PREFIXES = ("/api/", "/webhooks/", "/static/", "/healthz", "/readyz", "/metrics")
 
@@ -115,16 +118,16 @@ def member_of(request: HttpRequest) -> Member:
 
 
 def member_required(perm: Perm | None = None, *, personal_data: bool = False
-                    ) -> Callable[[View], View]:
+                    ) -> Callable[[AnyView], AnyView]:
     """A member of a workspace holding ``perm`` (if named), else 403.
 
     ``personal_data=True`` marks a page that shows or looks up personal data: members whose
     role may see personal data are sent to enrol TOTP first (``storesync.web.mfa``).
     """
 
-    def decorate(view: View) -> View:
+    def decorate(view: AnyView) -> AnyView:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             member = getattr(request, "member", None)
             if not isinstance(member, Member):
                 # Anonymous visitors were sent to sign in by the middleware already.
@@ -139,7 +142,7 @@ def member_required(perm: Perm | None = None, *, personal_data: bool = False
                     return gate
             return view(request, *args, **kwargs)
 
-        return wrapper
+        return wrapper  # type: ignore[return-value]  # same signature, by functools.wraps
 
     return decorate
 

@@ -109,6 +109,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
                                                      if k != "cursor"),
         "paged": bool(request.GET.get("cursor")), "currency": member.workspace.currency,
         "sources": selectors.order_sources(workspace_id=ws),
+        # The CSV download covers the dates filtered on (its other filters do not apply).
+        **{f"export_{end}": (form.cleaned_data.get(f"placed_{end}") or "")
+           if form.is_bound and not form.errors else "" for end in ("from", "to")},
     }, status=400 if form.errors else 200)
 
 
