@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from django.core.management import call_command
 
 from storesync.core.tenancy import system_scope
@@ -95,6 +97,10 @@ def test_writes_under_old_key_during_rotation_are_caught(workspace, monkeypatch)
         calls["n"] += 1
         if calls["n"] == 1:  # a stale writer, as another process would within the TTL
             with monkeypatch.context() as patch:
+                # its active-key cache still names the old key (sealing reads the cache
+                # directly), and the entry has not expired yet
+                patch.setattr(keyring, "ACTIVE_KEY_TTL_S", 3600)
+                patch.setitem(keyring.get()._active, ws, (old, time.monotonic()))
                 patch.setattr(keyring.get(), "active_key_id", lambda _w: old)
                 _customers(ws, 1)
             assert old in _usage()
