@@ -89,5 +89,11 @@ def optimize_database() -> str:
     if connection.vendor != "sqlite":
         return "skipped"
     with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchone() is None:
+            # Never analyzed: SQLite before 3.46 only optimizes tables this connection used,
+            # so a database's first statistics are gathered whole, once.
+            cursor.execute("ANALYZE")
+            return "analyzed"
         cursor.execute("PRAGMA optimize")
     return "optimized"
