@@ -40,7 +40,9 @@ def phone(live_server, workspace, monkeypatch) -> Iterator:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport=PHONE)
-        page.set_default_timeout(15_000)
+        # generous: the dashboard after sign-in is the heaviest page, and CI runs two
+        # workers on two cores
+        page.set_default_timeout(30_000)
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("input[name=login]", workspace.owner.email)
         page.fill("input[name=password]", workspace.password)
