@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from storesync.catalog.services import ProductInput, VariantInput, product_create
+from storesync.channels import initial
 from storesync.channels.models import Connection
 from storesync.channels.sandbox.shopify.server import Config, SandboxServer
 from storesync.channels.sandbox.woocommerce.server import Running, start
@@ -66,6 +67,20 @@ def point_webhooks_at(url: str) -> Callable[[], None]:
 
 def base_of(receiver_url: str) -> str:
     return receiver_url.split("/webhooks/", 1)[0]
+
+
+def connect_and_sync(connect: Callable[[Any], Connection], sandbox: Any, receiver_url: str,
+                     workspace_id: Any) -> Connection:
+    """Connect with the platform's webhooks registered to ``receiver_url``, then run the
+    first sync of its catalog (no orders)."""
+    undo = point_webhooks_at(base_of(receiver_url))
+    try:
+        connection = connect(sandbox)
+    finally:
+        undo()
+    initial.connection_initial_sync(workspace_id=workspace_id, connection_id=connection.id,
+                                    actor=ACTOR, orders=False)
+    return connection
 
 
 def cli(*args: str) -> str:

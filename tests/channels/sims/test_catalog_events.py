@@ -19,11 +19,9 @@ from storesync.channels.sandbox.shopify import state as st
 from storesync.core.tenancy import workspace_scope
 from storesync.security.models import AuditEvent
 from tests.channels.sims.conftest import (
-    ACTOR,
-    base_of,
+    connect_and_sync,
     connect_shopify,
     hub_catalog,
-    point_webhooks_at,
     relay,
     shopify_control,
 )
@@ -39,13 +37,7 @@ def shop(workspace, shopify, shopify_receiver):
     shopify_control(shopify, "seed", {"products": 1, "variants_per_product": 2, "stock": 9})
     skus = sorted(v.sku for v in shopify.shop.variants.values())
     variants = hub_catalog(ws, {**dict.fromkeys(skus, 5), "HUB-ONLY-1": 4})
-    undo = point_webhooks_at(base_of(shopify_receiver.url))
-    try:
-        connection = connect_shopify(shopify)
-    finally:
-        undo()
-    initial.connection_initial_sync(workspace_id=ws, connection_id=connection.id, actor=ACTOR,
-                                    orders=False)
+    connection = connect_and_sync(connect_shopify, shopify, shopify_receiver.url, ws)
     [product] = shopify.shop.products.values()
     return ws, connection, product, skus, variants
 
@@ -179,13 +171,7 @@ def test_woocommerce_sku_changes_and_deletions_follow_the_hub(workspace, woo, wo
                     if p.get("type") == "simple" and p.get("sku"))
     (sku_a, id_a), (sku_b, id_b) = simple[:2]
     hub_catalog(ws, {sku_a: 6, sku_b: 2, "HUB-WOO-NEW": 3})
-    undo = point_webhooks_at(base_of(woo_receiver.url))
-    try:
-        connection = connect_woo(woo)
-    finally:
-        undo()
-    initial.connection_initial_sync(workspace_id=ws, connection_id=connection.id, actor=ACTOR,
-                                    orders=False)
+    connection = connect_and_sync(connect_woo, woo, woo_receiver.url, ws)
     api = httpx.Client(base_url=f"{woo.url}/wp-json/wc/v3", auth=(WOO_KEY, WOO_SECRET),
                        timeout=10)
     control = httpx.Client(base_url=woo.url, timeout=10)

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from storesync.catalog.models import Listing
-from storesync.channels import initial, selectors
+from storesync.channels import selectors
 from storesync.channels.models import InboxEvent, InboxState, OutboxItem, OutboxKind, OutboxState
 from storesync.core.tenancy import workspace_scope
 from storesync.inventory.models import Level
@@ -16,10 +16,10 @@ from storesync.orders.models import FulfillmentOrder, Order
 from tests.channels.sims.conftest import (
     ACTOR,
     base_of,
+    connect_and_sync,
     connect_shopify,
     connect_woo,
     hub_catalog,
-    point_webhooks_at,
     relay,
     shopify_control,
 )
@@ -59,13 +59,7 @@ def shop(workspace, shopify, shopify_receiver):
     shopify_control(shopify, "seed", {"products": 1, "variants_per_product": 2, "stock": 9})
     skus = sorted(v.sku for v in shopify.shop.variants.values())
     variants = hub_catalog(ws, dict.fromkeys(skus, 5))
-    undo = point_webhooks_at(base_of(shopify_receiver.url))
-    try:
-        connection = connect_shopify(shopify)
-    finally:
-        undo()
-    initial.connection_initial_sync(workspace_id=ws, connection_id=connection.id, actor=ACTOR,
-                                    orders=False)
+    connection = connect_and_sync(connect_shopify, shopify, shopify_receiver.url, ws)
     assert [_shopify_level(shopify, sku) for sku in skus] == [5, 5]  # the hub's, pushed
     return ws, connection, skus, variants
 
@@ -159,13 +153,7 @@ def test_a_woocommerce_sale_and_cancellation_arrive_by_webhook(workspace, woo, w
     [sku, *_] = sorted(p["sku"] for p in woo.sandbox.store.products.values()
                        if p.get("type") == "simple" and p.get("sku"))
     variants = hub_catalog(ws, {sku: 6})
-    undo = point_webhooks_at(base_of(woo_receiver.url))
-    try:
-        connection = connect_woo(woo)
-    finally:
-        undo()
-    initial.connection_initial_sync(workspace_id=ws, connection_id=connection.id, actor=ACTOR,
-                                    orders=False)
+    connection = connect_and_sync(connect_woo, woo, woo_receiver.url, ws)
     control = httpx.Client(base_url=woo.url, timeout=10)
     sale = control.post("/_sandbox/orders", json={
         "line_items": [{"sku": sku, "quantity": 2}], "status": "processing"}).json()
