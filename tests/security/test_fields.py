@@ -197,15 +197,27 @@ def test_a_remembered_read_does_not_outlive_a_change_of_workspace(workspace, oth
             _ = loaded.email
 
 
+def test_a_loaded_value_stays_ciphertext_after_it_is_read(workspace):
+    """Reads decrypt and hand the plaintext over; the instance keeps only the ciphertext."""
+    ws = workspace.workspace.id
+    loaded = customer_get(workspace_id=ws, customer_id=_customer(ws).id)
+    stored = loaded.__dict__["email"]
+    with personal_data_access(actor=ACTOR, workspace_id=ws, purpose="customer_support"):
+        assert loaded.email == "asha@example.com"
+        assert loaded.email == "asha@example.com"  # a second read decrypts again
+    assert type(loaded.__dict__["email"]) is bytes and loaded.__dict__["email"] == bytes(stored)
+    assert "asha" not in repr(loaded.__dict__)
+    with pytest.raises(PersonalDataAccessError):  # nothing cached outlives the block
+        _ = loaded.email
+
+
 def test_sealed_values_never_show_their_plaintext(workspace):
     from storesync.security.fields import Sealed
 
     ws = workspace.workspace.id
-    loaded = customer_get(workspace_id=ws, customer_id=_customer(ws).id)
-    with personal_data_access(actor=ACTOR, workspace_id=ws, purpose="customer_support"):
-        _ = loaded.email
-    sealed = loaded.__dict__["email"]
+    customer = _customer(ws)  # just written: the values are kept sealed with their plaintext
+    sealed = customer.__dict__["email"]
     assert type(sealed) is Sealed
     assert sealed.plain == "asha@example.com" and sealed.blob[0] == 1
     assert "asha" not in repr(sealed) and "asha" not in str(sealed)
-    assert "asha" not in repr(loaded.__dict__)
+    assert "asha" not in repr(customer.__dict__)
