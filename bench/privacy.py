@@ -26,7 +26,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from privacy_load import copy_rows, load_until  # noqa: E402
+from privacy_load import copy_rows, copy_rows_per_parent, load_until  # noqa: E402
 from storesync.catalog.services import ProductInput, VariantInput, product_create  # noqa: E402
 from storesync.core.services import workspace_create  # noqa: E402
 from storesync.core.tenancy import system_scope, workspace_scope  # noqa: E402
@@ -38,7 +38,7 @@ from storesync.orders.checkouts import (  # noqa: E402
     CheckoutLineInput,
     abandoned_checkout_create,
 )
-from storesync.orders.models import AbandonedCheckout, Order  # noqa: E402
+from storesync.orders.models import AbandonedCheckout, Order, OrderLine  # noqa: E402
 from storesync.orders.services import LineInput, OrderInput, PaymentInput, order_create  # noqa: E402
 from storesync.privacy import deadlines, retention, services  # noqa: E402
 from storesync.privacy.requests_models import DataSubjectRequest, RequestStatus  # noqa: E402
@@ -85,6 +85,9 @@ def _fill(ws, template_customer: Customer, customers: int, orders_per: int,
     with workspace_scope(ws):
         template_order = Order.objects.filter(customer_id=template_customer.id).first()
     assert template_order is not None
+    with workspace_scope(ws):
+        template_lines = list(OrderLine.objects.filter(order_id=template_order.id)
+                              .values_list("id", flat=True))
     started = time.perf_counter()
     with system_scope():
         loaded_customers = load_until(lambda offset, size: copy_rows(
@@ -94,11 +97,17 @@ def _fill(ws, template_customer: Customer, customers: int, orders_per: int,
         order_total = loaded_customers * orders_per
 
         def orders_step(offset: int, size: int) -> None:
+            first = 1_000_000 + offset
             copy_rows(Order, template_order.id, size, {
                 "id": "{uuid}", "email_bidx": "{random16}",
-                "number": f"{1_000_000 + offset} + s.i",
+                "number": f"{first} + s.i",
                 # guest orders: linking each to a filler customer would need a join per row
                 "customer_id": "NULL"})
+            # Each filler order gets its template's lines (the subjects' orders have one).
+            for line_id in template_lines:
+                copy_rows_per_parent(OrderLine, line_id, Order,
+                                     "p.number > %s AND p.number <= %s",
+                                     [first, first + size], {"id": "{uuid}", "order_id": "p.id"})
 
         loaded_orders = load_until(orders_step, total=order_total, chunk=100_000,
                                    budget_s=max(budget_s - (time.perf_counter() - started), 1))
@@ -107,7 +116,9 @@ def _fill(ws, template_customer: Customer, customers: int, orders_per: int,
     # to the blind-index and primary-key ones and scans the whole workspace.
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return {"customers": loaded_customers, "orders": loaded_orders,
+    with workspace_scope(ws):
+        lines = OrderLine.objects.count()
+    return {"customers": loaded_customers, "orders": loaded_orders, "order_lines": lines,
             "load_seconds": round(time.perf_counter() - started, 1)}
 
 

@@ -57,6 +57,30 @@ def copy_rows(model: type[models.Model], template_id: uuid.UUID, n: int,
         cursor.execute(sql, [template])
 
 
+def copy_rows_per_parent(model: type[models.Model], template_id: uuid.UUID,
+                         parent: type[models.Model], parent_where: str, params: list[object],
+                         overrides: dict[str, str]) -> None:
+    """Insert one copy of a row for each ``parent`` row (alias ``p``) in the template's
+    workspace that ``parent_where`` selects: order lines for a range of filler orders, say.
+    ``overrides`` are SQL expressions over ``p`` and ``t`` (the template), as in
+    ``copy_rows``."""
+    table, parent_table = model._meta.db_table, parent._meta.db_table
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        column = field.column
+        columns.append(connection.ops.quote_name(column))
+        expr = overrides.get(column, f"t.{connection.ops.quote_name(column)}")
+        values.append(expr.format(uuid=_uuid_sql(), random16=_random16_sql()))
+    pk = model._meta.pk
+    assert pk is not None
+    template = pk.get_db_prep_value(template_id, connection)
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
+           f"FROM (SELECT * FROM {table} WHERE {pk.column} = %s) AS t "
+           f"JOIN {parent_table} AS p ON p.workspace_id = t.workspace_id WHERE {parent_where}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [template, *params])
+
+
 def load_until(step: Callable[[int, int], None], *, total: int, chunk: int,
                budget_s: float) -> int:
     """Call ``step(offset, size)`` in chunks until ``total`` rows or ``budget_s`` seconds."""
