@@ -191,3 +191,25 @@ def test_a_child_cannot_be_subscribed_to_marketing_on_any_channel(ws, customer, 
     # All or nothing: the channel state did not change either.
     assert owner_api.get(f"/api/v1/customers/{customer.id}").json()[
         "email_marketing_consent"]["state"] == "not_subscribed"
+
+
+def test_the_audience_is_who_granted_last_whatever_came_before(ws):
+    from tests.privacy.conftest import make_customer
+
+    def history(*states: str) -> Subject:
+        who = Subject("customer", str(make_customer(ws).id))
+        for state in states:
+            consent.consent_record(workspace_id=ws, subject=who, purpose="marketing",
+                                   state=state, source="storefront_banner", actor=ACTOR)
+        return who
+
+    withdrew = history("granted", "withdrawn")
+    came_back = history("withdrawn", "granted")
+    twice = history("granted", "withdrawn", "granted")
+    once = history("granted")
+    other = Subject("customer", str(make_customer(ws).id))
+    consent.consent_record(workspace_id=ws, subject=other, purpose="analytics",
+                           state="granted", source="storefront_banner", actor=ACTOR)
+    audience = consent.consent_audience(workspace_id=ws, purpose="marketing")
+    assert audience.subject_ids == {came_back.id, twice.id, once.id}
+    assert withdrew.id not in audience.subject_ids and other.id not in audience.subject_ids

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from django.core import signing
 from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import FirstValue
 from django.utils import timezone
 
 from storesync.core.errors import ValidationError
@@ -460,12 +462,15 @@ def consent_audience(*, workspace_id: uuid.UUID, purpose: str,
     if purpose not in ConsentPurpose.values:
         raise ValidationError(f"unknown purpose {purpose!r}", field="purpose")
     with workspace_scope(workspace_id):
-        latest: dict[str, str] = {}
-        rows = ConsentEntry.objects.filter(subject_type=subject_type, purpose=purpose)
-        for sid, state in rows.order_by("recorded_at", "id").values_list(
-                "subject_id", "state").iterator(chunk_size=5000):
-            latest[sid] = state
-        allowed = {sid for sid, state in latest.items() if state == ConsentState.GRANTED}
+        # Each subject's latest decision, picked by the database (a window over the ledger):
+        # only the ids of subjects whose latest decision is a grant reach Python, not the
+        # whole history of every subject.
+        latest_state = Window(FirstValue("state"), partition_by=[F("subject_id")],
+                              order_by=[F("recorded_at").desc(), F("id").desc()])
+        allowed = set(ConsentEntry.objects.filter(subject_type=subject_type, purpose=purpose)
+                      .annotate(latest_state=latest_state)
+                      .filter(latest_state=ConsentState.GRANTED)
+                      .values_list("subject_id", flat=True).distinct())
         minors = set(SubjectAge.objects.filter(subject_type=subject_type, under_age=True,
                                                subject_id__in=allowed)
                      .values_list("subject_id", flat=True))
