@@ -9,8 +9,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from storesync.core.tenancy import workspace_scope
 from storesync.customers import services as customers
+from storesync.customers.models import Customer
 from storesync.privacy import consent, policies, services
+from storesync.privacy.governance_models import Processor
+from storesync.privacy.processors import share_payload
 from storesync.privacy.subjects import Subject
 from tests.conftest import ACTOR, CUSTOMER
 from tests.privacy.rights.conftest import (
@@ -153,3 +157,33 @@ def test_do_not_sell_refuses_sale_share_and_marketing_only(owner_api, subscriber
     assert body["reasons"]["personalisation"] == "no decision recorded (opt-in)"
     services.restriction_lift(workspace_id=ws, request_id=request.id, actor=ACTOR)
     assert _consent(owner_api, subscriber["id"])["allows"]["sale_share"] is True
+
+
+def test_the_request_shows_who_is_told_of_the_restriction_and_of_its_lift(
+        owner_api, subscriber, workspace):
+    """GDPR Art. 19: a courier that received the customer's data has a row for the
+    restriction, and one more for its lift; the lift is possible while the courier has not
+    confirmed, once."""
+    ws = workspace.workspace.id
+    with workspace_scope(ws):
+        courier = Processor.objects.get(kind="courier", builtin=True)
+        customer = Customer.objects.get(id=subscriber["id"])
+    share_payload(processor=courier, record=customer, actor=ACTOR)
+    request = submitted_and_verified(workspace.workspace.slug, "restriction", email=EMAIL)
+
+    body = owner_api.get(f"/api/v1/privacy/requests/{request.id}").json()
+    assert body["status"] == "in_progress" and body["outcome"]["recipients"] == 1
+    [row] = body["propagations"]
+    assert (row["recipient_type"], row["recipient_name"], row["action"], row["state"]) == (
+        "processor", courier.name, "restriction", "pending")
+    assert "no receiver" in row["last_error"] and row["note"] == ""
+
+    lifted = owner_api.post(f"/api/v1/privacy/requests/{request.id}/actions",
+                            {"action": "lift_restriction"})
+    assert lifted.status_code == 200, lifted.content
+    assert [p["action"] for p in lifted.json()["propagations"]] == [
+        "restriction", "restriction_lift"]
+    assert lifted.json()["outcome"]["lift_recipients"] == 1
+    again = owner_api.post(f"/api/v1/privacy/requests/{request.id}/actions",
+                           {"action": "lift_restriction"})
+    assert again.status_code == 409 and again.json()["error"]["field"] == "action"

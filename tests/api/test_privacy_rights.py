@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from storesync.core.tenancy import workspace_scope
 from storesync.customers.services import CustomerInput, customer_create
+from storesync.privacy.governance_models import Processor
+from storesync.privacy.processors import share_payload
 from storesync.privacy.requests_models import DataSubjectRequest
 from tests.conftest import ACTOR
 from tests.privacy.rights.conftest import after_commit_now  # noqa: F401  (fixture)
@@ -67,6 +69,27 @@ def test_known_and_unknown_emails_get_the_same_answer(workspace):
                                {"code": _code(email)}, content_type="application/json")
         answers.append((verified.status_code, verified.json()["status"]))
     assert answers[0] == answers[1] == (200, "pending")
+
+
+def test_a_verified_restriction_answers_the_same_with_or_without_recipients(workspace):
+    """The known buyer's data went to a courier, which has not confirmed the restriction yet;
+    the answer to verifying still cannot tell the two addresses apart."""
+    ws = workspace.workspace.id
+    known = customer_create(workspace_id=ws, actor=ACTOR,
+                            data=CustomerInput(first_name="Kim", email=KNOWN))
+    with workspace_scope(ws):
+        courier = Processor.objects.get(kind="courier", builtin=True)
+    share_payload(processor=courier, record=known, actor=ACTOR)
+    client = Client()
+    answers = []
+    for email in (KNOWN, "never.seen@example.com"):
+        rid = client.post("/api/v1/privacy/public/acme/requests",
+                          {"email": email, "kind": "restriction"},
+                          content_type="application/json").json()["request_id"]
+        verified = client.post(f"/api/v1/privacy/public/acme/requests/{rid}/verify",
+                               {"code": _code(email)}, content_type="application/json")
+        answers.append((verified.status_code, verified.json()["status"]))
+    assert answers[0] == answers[1] == (200, "completed")
 
 
 def test_public_errors_name_the_field(workspace):

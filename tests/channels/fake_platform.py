@@ -30,6 +30,7 @@ from storesync.channels.connectors.base import (
     PushOutcome,
     PushResult,
     QuantityUpdate,
+    RestrictionResult,
     ShopInfo,
     Subscription,
     Topic,
@@ -166,6 +167,11 @@ class Connector:
         self.state.calls.append(("correct_customer", (subject, correction)))
         self._check()
         return PrivacyResult(len(subject.customer_ids), "corrected on the test platform")
+
+    def restrict_customer(self, subject: Any, restriction: Any) -> Any:
+        self.state.calls.append(("restrict_customer", (subject, restriction)))
+        self._check()
+        return RestrictionResult(len(subject.customer_ids), "recorded on the test platform")
 
     def list_subscriptions(self) -> list[Subscription]:
         return []

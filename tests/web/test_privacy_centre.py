@@ -11,7 +11,10 @@ from django.test import Client
 from django.utils import timezone
 
 from storesync.core.tenancy import workspace_scope
+from storesync.privacy.governance_models import Processor
+from storesync.privacy.processors import share_payload
 from storesync.privacy.requests_models import DataSubjectRequest
+from tests.conftest import ACTOR
 from tests.privacy.rights.conftest import after_commit_now  # noqa: F401  (fixture)
 from tests.web.conftest import assert_no_inline_code
 
@@ -87,3 +90,24 @@ def test_staff_queue_shows_overdue_requests_first(workspace, owner_client):
 
 def test_the_queue_needs_the_privacy_permission(workspace, member_client):
     assert member_client("staff").get("/settings/privacy/requests/").status_code == 403
+
+
+def test_a_restriction_reads_the_same_whether_or_not_anyone_is_still_being_told(
+        workspace, customer):
+    """The known customer's courier has not confirmed the restriction yet (the request is
+    in progress for staff); the requester's page still reads as for an unknown address."""
+    with workspace_scope(workspace.workspace.id):
+        courier = Processor.objects.get(kind="courier", builtin=True)
+    share_payload(processor=courier, record=customer, actor=ACTOR)
+    client = Client()
+    pages = []
+    for email in ("zenobia.quill@example.com", "never.seen@example.com"):
+        submitted = _submit(client, email, kind="restriction")
+        verified = client.post(submitted["Location"], {"code": _code(email)})
+        page = client.get(verified["Location"]).content.decode()
+        assert 'data-status="completed"' in page and "told too" in page
+        pages.append(re.sub(r'[0-9a-f-]{36}', "X", page))
+    assert pages[0] == pages[1]
+    with workspace_scope(workspace.workspace.id):
+        statuses = set(DataSubjectRequest.objects.values_list("status", flat=True))
+    assert statuses == {"in_progress", "completed"}  # staff see the difference

@@ -76,6 +76,9 @@ def patch_settings(request: HttpRequest, payload: SettingsIn) -> Any:
 
 
 class PropagationOut(Schema):
+    """One recipient told of the request: ``action`` is erasure, correction, restriction or
+    restriction_lift; ``note`` says what the recipient did once it confirmed."""
+
     id: uuid.UUID
     recipient_type: str
     recipient_id: str
@@ -84,6 +87,7 @@ class PropagationOut(Schema):
     state: str
     attempts: int
     last_error: str
+    note: str
     confirmed_at: datetime | None
 
 
@@ -217,5 +221,5 @@ def verify(request: HttpRequest, slug: str, request_id: str,
     done = services.dsr_verify(workspace_slug=slug, request_id=request_id, code=payload.code,
                                client_ip=_client(request))
     fresh = selectors.public_status(workspace_id=done.workspace_id, request_id=done.id)
-    return {"request_id": fresh.id, "status": fresh.status, "kind": fresh.kind,
-            "due_at": fresh.due_at}
+    return {"request_id": fresh.id, "status": selectors.public_state(request=fresh),
+            "kind": fresh.kind, "due_at": fresh.due_at}

@@ -20,6 +20,10 @@ class ChannelsConfig(AppConfig):
                                                   dispatch_uid="channels_erasure")
         privacy_signals.correction_requested.connect(propagation.on_correction_requested,
                                                      dispatch_uid="channels_correction")
+        privacy_signals.restriction_requested.connect(propagation.on_restriction_requested,
+                                                      dispatch_uid="channels_restriction")
+        privacy_signals.restriction_lift_requested.connect(
+            propagation.on_restriction_lift_requested, dispatch_uid="channels_restriction_lift")
         register_erasure_step("channels.erasure_targets", propagation.capture_erasure_targets,
                               first=True)
         _register_retention()

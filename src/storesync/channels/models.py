@@ -241,3 +241,24 @@ class ErasureTarget(TenantModel):
 
     def data_subject(self) -> tuple[str, str]:
         return ("privacy_request", str(self.request_id))
+
+
+class ConsentHold(TenantModel):
+    """A platform customer's marketing consent that a restriction switched off (GDPR Art. 18,
+    told per Art. 19), kept so that lifting the restriction gives back exactly what it took:
+    the platform's own state and opt-in level, and when the platform recorded the switch-off
+    (a consent changed there since is left alone). Deleted once given back, once the lift
+    found the consent ledger no longer grants marketing, or when the subject is erased."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    customer_id = models.CharField(max_length=100)  # the platform's customer id
+    channel = models.CharField(max_length=8)  # email | sms
+    state = models.CharField(max_length=20)  # the platform's state before, e.g. SUBSCRIBED
+    opt_in_level = models.CharField(max_length=20, blank=True)
+    changed_at = models.CharField(max_length=40, blank=True)  # the platform's timestamp
+    request_id = models.UUIDField()  # the restriction that switched it off
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "customer_id", "channel"],
+                                               name="consent_hold_once")]

@@ -1,12 +1,14 @@
-"""Privacy erasures and corrections carried to the sales channels (ADR 0019).
+"""Privacy erasures, corrections and restrictions carried to the sales channels (ADR 0019,
+ADR 0025).
 
 The privacy engine plans one ``Propagation`` row per connection that received the subject's
 data and, from a worker job, sends ``privacy.signals.erasure_requested`` /
-``correction_requested`` per due row. The receivers here do the platform call through the
-connector and report with ``propagation_record_result``: ``ok`` only when the platform
-accepted (or did not know the person: nothing to erase there), otherwise the error, which
-keeps the row pending for the engine's backoff and, after the last attempt, ``failed`` with a
-"retry now" button. Every call is audited.
+``correction_requested`` / ``restriction_requested`` / ``restriction_lift_requested`` per due
+row. The receivers here do the platform call through the connector and report with
+``propagation_record_result``: ``ok`` (with what the platform did, in words) only when the
+platform accepted (or did not know the person: nothing to do there), otherwise the error,
+which keeps the row pending for the engine's backoff and, after the last attempt, ``failed``
+with a "retry now" button. Every call is audited. Restrictions: ``privacy_restriction``.
 
 What to erase is captured by ``capture_erasure_targets``, an erasure step that runs inside the
 local erasure's transaction before anything is erased: the platform customer ids of the
@@ -30,7 +32,7 @@ from storesync.channels.connectors.base import (
     CustomerRef,
     PrivacyResult,
 )
-from storesync.channels.models import Connection, ErasureTarget, OrderCustomer
+from storesync.channels.models import Connection, ConsentHold, ErasureTarget, OrderCustomer
 from storesync.core.errors import Conflict
 from storesync.core.logs import get_logger
 from storesync.core.tenancy import workspace_scope
@@ -44,6 +46,7 @@ from storesync.security.access import Purpose, personal_data_access
 
 log = get_logger(__name__)
 ACTOR = audit.Actor.system("channels")
+RESTRICTION_ACTIONS = ("restriction", "restriction_lift")
 RESTRICTED = ("held: the customer has restricted the processing of their data (GDPR Art. 18), "
               "so corrected personal fields are not sent to channels; lift the restriction, "
               "then retry")
@@ -55,7 +58,7 @@ class NotPropagated(Exception):
 
 # --- what to erase, captured before the local erasure ---------------------------------------
 
-def _platform_ids(order_rows: list[tuple[uuid.UUID, uuid.UUID, str]]
+def platform_ids(order_rows: list[tuple[uuid.UUID, uuid.UUID, str]]
                   ) -> dict[uuid.UUID, tuple[set[str], set[str]]]:
     """connection -> (platform customer ids, external order ids) of these orders."""
     links = dict(OrderCustomer.objects.filter(order_id__in=[o for o, _, _ in order_rows])
@@ -70,7 +73,7 @@ def _platform_ids(order_rows: list[tuple[uuid.UUID, uuid.UUID, str]]
     return out
 
 
-def _request_email(request: DataSubjectRequest) -> str:
+def request_email(request: DataSubjectRequest) -> str:
     with personal_data_access(actor=ACTOR, workspace_id=request.workspace_id,
                               purpose=Purpose.DATA_SUBJECT_REQUEST):
         return request.email or ""
@@ -84,16 +87,20 @@ def capture_erasure_targets(subject: Subject, request: DataSubjectRequest) -> in
         return 0
     rows = list(Order.objects.filter(subject.orders, connection_id__isnull=False)
                 .values_list("id", "connection_id", "external_id"))
-    found = _platform_ids(rows)
+    found = platform_ids(rows)
     email = ""
     if any(not customers for customers, _ in found.values()):
-        email = _request_email(request)
+        email = request_email(request)
     ErasureTarget.objects.bulk_create([
         ErasureTarget(workspace_id=subject.workspace_id, request_id=request.id,
                       connection_id=connection_id, customer_ids=sorted(customers),
                       order_ids=sorted(orders), email=(email or None) if not customers else None)
         for connection_id, (customers, orders) in found.items()], ignore_conflicts=True)
     OrderCustomer.objects.filter(order_id__in=[o for o, _, _ in rows]).delete()
+    # A marketing consent kept for a restriction's lift goes with the person.
+    for connection_id, (customers, _) in found.items():
+        ConsentHold.objects.filter(connection_id=connection_id,
+                                   customer_id__in=customers).delete()
     return len(found)
 
 
@@ -144,11 +151,18 @@ def _correction_ref(request: DataSubjectRequest, connection: Connection,
                                       customer_ids=[uuid.UUID(c) for c in request.customer_ids])
     if any(r.sync_personal_fields for r in restricted.values()):
         raise NotPropagated(RESTRICTED)
+    return subject_ref(request, connection, email)
+
+
+def subject_ref(request: DataSubjectRequest, connection: Connection,
+                email: str) -> CustomerRef:
+    """The request's subject as ``connection``'s platform knows them: the platform customer
+    ids and order ids of their imported orders there, the email only when no id is known."""
     subject = subject_find(workspace_id=request.workspace_id, email=email,
                            customer_ids=[uuid.UUID(c) for c in request.customer_ids])
     rows = list(Order.objects.filter(subject.orders, connection_id=connection.id)
                 .values_list("id", "connection_id", "external_id"))
-    customers, orders = _platform_ids(rows).get(connection.id, (set(), set()))
+    customers, orders = platform_ids(rows).get(connection.id, (set(), set()))
     return CustomerRef(tuple(sorted(customers)), tuple(sorted(orders)),
                        "" if customers else email)
 
@@ -159,6 +173,10 @@ def _call(action: str, request: DataSubjectRequest, connection: Connection) -> P
     if request.source == "platform" and request.connection_id == connection.id:
         return PrivacyResult(0, f"{connection.platform} itself sent this request: nothing to "
                                 "send back")
+    if action in RESTRICTION_ACTIONS:
+        from storesync.channels.privacy_restriction import restriction_call
+
+        return restriction_call(action, request, connection)
     if action == "erasure":
         ref = _erasure_ref(request, connection)
         return connector_for(connection).erase_customer(ref)
@@ -171,14 +189,15 @@ def _call(action: str, request: DataSubjectRequest, connection: Connection) -> P
 
 def propagate(*, action: str, workspace_id: uuid.UUID, request_id: uuid.UUID,
               propagation_id: uuid.UUID, connection_id: str) -> bool:
-    """Do one connection's erasure or correction and report it; True when confirmed."""
+    """Do one connection's erasure, correction, restriction or lift and report it; True
+    when confirmed."""
     with workspace_scope(workspace_id):
         connection = Connection.objects.filter(id=connection_id).first()
         request = DataSubjectRequest.objects.filter(id=request_id).first()
         error, result = "", PrivacyResult(0)
         if connection is None or request is None:
-            error = ("this connection was removed: erase or correct the customer in the "
-                     "channel's admin by hand") if request else "no such request"
+            error = (f"this connection was removed: carry out the {action} in the channel's "
+                     "admin by hand") if request else "no such request"
         else:
             try:
                 result = _call(action, request, connection)
@@ -193,7 +212,7 @@ def propagate(*, action: str, workspace_id: uuid.UUID, request_id: uuid.UUID,
         _audit(action, workspace_id, request_id, connection, result, error)
         if not error and connection is not None:
             ErasureTarget.objects.filter(request_id=request_id, connection=connection).delete()
-    _report(workspace_id, propagation_id, ok=not error, error=error)
+    _report(workspace_id, propagation_id, ok=not error, error=error, note=result.note)
     return not error
 
 
@@ -210,11 +229,12 @@ def _audit(action: str, workspace_id: uuid.UUID, request_id: uuid.UUID,
 
 
 def _report(workspace_id: uuid.UUID, propagation_id: uuid.UUID, *, ok: bool,
-            error: str) -> None:
+            error: str, note: str = "") -> None:
     try:
         with transaction.atomic():
             propagation_record_result(workspace_id=workspace_id,
-                                      propagation_id=propagation_id, ok=ok, error=error)
+                                      propagation_id=propagation_id, ok=ok, error=error,
+                                      note=note)
     except Conflict:  # confirmed already (a concurrent retry): nothing left to say
         log.info("privacy_propagation_already_confirmed", propagation=str(propagation_id))
     if not ok:
@@ -238,3 +258,11 @@ def on_erasure_requested(sender: Any, **kwargs: Any) -> bool | None:
 
 def on_correction_requested(sender: Any, **kwargs: Any) -> bool | None:
     return _receive("correction", kwargs)
+
+
+def on_restriction_requested(sender: Any, **kwargs: Any) -> bool | None:
+    return _receive("restriction", kwargs)
+
+
+def on_restriction_lift_requested(sender: Any, **kwargs: Any) -> bool | None:
+    return _receive("restriction_lift", kwargs)

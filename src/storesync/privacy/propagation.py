@@ -1,12 +1,13 @@
-"""Propagating an erasure or correction to every recipient that received the data.
+"""Telling every recipient that received the data of an erasure, a correction, a restriction
+or the lifting of a restriction (GDPR Art. 19).
 
 One ``Propagation`` row per connection (from the subject's orders) and per processor
-(registered by the processors part of the privacy app); the row is created in the same
-transaction as the local change. After commit, ``dispatch`` sends the ``erasure_requested`` /
-``correction_requested`` signal for each due row; the channels app's receiver performs the
-platform call and reports back through ``propagation_record_result``. A row becomes
-``succeeded`` only on that confirmation; without a receiver, or on an error, it stays pending
-and is retried with exponential backoff, then marked ``failed`` for a person to look at.
+(registered by the processors part of the privacy app) and action; the row is created in the
+same transaction as the local change. After commit, ``dispatch`` sends the action's signal
+(``SIGNALS``) for each due row; the channels app's receiver performs the platform call and
+reports back through ``propagation_record_result``. A row becomes ``succeeded`` only on that
+confirmation; without a receiver, or on an error, it stays pending and is retried with
+exponential backoff, then marked ``failed`` for a person to look at.
 """
 
 from __future__ import annotations
@@ -36,13 +37,25 @@ RecipientResolver = Callable[[Subject], list[tuple[str, str, str]]]
 _resolvers: dict[str, RecipientResolver] = {}
 
 
+# The actions a row can carry and the signal each sends.
+SIGNALS = {
+    "erasure": signals.erasure_requested,
+    "correction": signals.correction_requested,
+    "restriction": signals.restriction_requested,
+    "restriction_lift": signals.restriction_lift_requested,
+}
+
+
 def register_recipients(name: str, resolver: RecipientResolver) -> None:
-    """Add recipients (processors) that must hear of erasures and corrections."""
+    """Add recipients (processors) that must hear of erasures, corrections and
+    restrictions."""
     _resolvers[name] = resolver
 
 
 def plan(request: DataSubjectRequest, subject: Subject, *, action: str) -> int:
     """Create the propagation rows (in the caller's transaction); returns how many."""
+    if action not in SIGNALS:
+        raise ValueError(f"unknown propagation action {action!r}")
     recipients = {("connection", str(c), "") for c in subject.connection_ids}
     if request.connection_id:
         recipients.add(("connection", str(request.connection_id), ""))
@@ -58,9 +71,7 @@ def plan(request: DataSubjectRequest, subject: Subject, *, action: str) -> int:
 
 def _send(row: Propagation, request: DataSubjectRequest) -> str:
     """Send the signal for one row; '' if some receiver took it, else the problem."""
-    signal = signals.erasure_requested if row.action == "erasure" \
-        else signals.correction_requested
-    results = signal.send_robust(
+    results = SIGNALS[row.action].send_robust(
         sender=Propagation, workspace_id=row.workspace_id, request_id=request.id,
         propagation_id=row.id, recipient_type=row.recipient_type,
         recipient_id=row.recipient_id, scope=request.scope,
@@ -114,8 +125,9 @@ def dispatch(*, workspace_id: uuid.UUID, request_id: uuid.UUID | None = None) ->
 
 
 def propagation_record_result(*, workspace_id: uuid.UUID, propagation_id: uuid.UUID,
-                              ok: bool, error: str = "") -> Propagation:
-    """A recipient confirmed (``ok``) or failed; the request completes when all confirmed."""
+                              ok: bool, error: str = "", note: str = "") -> Propagation:
+    """A recipient confirmed (``ok``, with ``note``: what it did, in words) or failed; the
+    request completes when all confirmed."""
     with workspace_scope(workspace_id), transaction.atomic():
         row = Propagation.objects.select_for_update().filter(id=propagation_id).first()
         if row is None:
@@ -123,16 +135,16 @@ def propagation_record_result(*, workspace_id: uuid.UUID, propagation_id: uuid.U
         if row.state == Propagation.State.SUCCEEDED:
             raise Conflict("already confirmed", field="propagation_id")
         if ok:
-            row.state, row.confirmed_at, row.last_error = (
-                Propagation.State.SUCCEEDED, timezone.now(), "")
+            row.state, row.confirmed_at, row.last_error, row.note = (
+                Propagation.State.SUCCEEDED, timezone.now(), "", note[:500])
         else:
             row.last_error = error[:500] or "failed"
-        row.save(update_fields=["state", "confirmed_at", "last_error"])
+        row.save(update_fields=["state", "confirmed_at", "last_error", "note"])
         audit.record(action=audit.Action.PRIVACY_PROPAGATION_RESULT,
                      actor=audit.Actor.system("channels"), workspace_id=workspace_id,
                      subject_type="privacy_request", subject_id=row.request_id,
                      detail={"recipient": f"{row.recipient_type}:{row.recipient_id}",
-                             "ok": ok})
+                             "action": row.action, "ok": ok})
         _maybe_complete(row.request_id)
     return row
 

@@ -85,7 +85,8 @@ class DataSubjectRequest(TenantModel):
 
 
 class Propagation(TenantModel):
-    """One recipient that must erase or correct its copy; done only once it confirms."""
+    """One recipient that must hear of an erasure, correction, restriction or the lifting of
+    a restriction (GDPR Art. 19); done only once it confirms."""
 
     class State(models.TextChoices):
         PENDING = "pending"
@@ -97,16 +98,22 @@ class Propagation(TenantModel):
     recipient_type = models.CharField(max_length=20)  # connection | processor
     recipient_id = models.CharField(max_length=100)
     recipient_name = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=12)  # erasure | correction
+    # erasure | correction | restriction | restriction_lift (one request may carry both of
+    # the last two: a restriction is lifted on the request that set it)
+    action = models.CharField(max_length=20)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    # What the recipient did, in its words, once it confirmed ("email marketing unsubscribed",
+    # "recorded as an order note only"): no personal data.
+    note = models.CharField(max_length=500, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(
-            fields=["request", "recipient_type", "recipient_id"], name="propagation_recipient")]
+            fields=["request", "recipient_type", "recipient_id", "action"],
+            name="propagation_recipient_action")]
 
 
 class SubjectRestriction(TenantModel):

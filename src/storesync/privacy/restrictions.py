@@ -8,6 +8,9 @@ with third parties for advertising (CCPA §1798.120).
 The consent ledger asks ``restriction_reason`` for one subject and ``restricted_customers``
 for a whole audience (``storesync.privacy.consent``): a grant in the ledger does not outweigh
 a restriction, and lifting the restriction restores what the ledger says.
+
+The recipients of a restricted subject's data hear of it (GDPR Art. 19) through
+``restriction_wanted``: what stands for the request's subject when the recipient is told.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from django.db.models import Q, QuerySet
 from storesync.core.errors import ValidationError
 from storesync.core.tenancy import workspace_scope
 from storesync.privacy.consent_models import ConsentPurpose
-from storesync.privacy.requests_models import SubjectRestriction
+from storesync.privacy.requests_models import DataSubjectRequest, SubjectRestriction
 
 # Which flags exclude a customer from each use. One table, read by the per-customer answer
 # (``_of``), the set-based one (``restricted_customers``) and the reasons.
@@ -57,9 +60,18 @@ class Restrictions:
             self.sale_or_sharing
 
 
+FLAGS = ("restricted", "objected", "do_not_sell")
+
+
+def uses_of(flags: Iterable[str]) -> Restrictions:
+    """The uses these flags exclude together."""
+    standing = set(flags)
+    return Restrictions(**{use: bool(standing.intersection(excluding))
+                           for use, excluding in FLAGS_EXCLUDING.items()})
+
+
 def _of(row: SubjectRestriction) -> Restrictions:
-    return Restrictions(**{use: any(getattr(row, flag) for flag in flags)
-                           for use, flags in FLAGS_EXCLUDING.items()})
+    return uses_of(flag for flag in FLAGS if getattr(row, flag))
 
 
 def _use_q(use: str) -> Q:
@@ -120,3 +132,29 @@ def restriction_reason(*, workspace_id: uuid.UUID, customer_id: uuid.UUID | str,
             request = f"request {by}" if by else "a privacy request"
             return f"{_WORDS[flag]} by {request}: no {purpose} until it is lifted"
     return None  # pragma: no cover - the filter found a flag
+
+
+@dataclass(frozen=True)
+class RestrictionInForce:
+    """What stands for one request's subject now: the flags (``FLAGS``) and the uses they
+    exclude. No flags: nothing is restricted (a lifted restriction)."""
+
+    flags: frozenset[str]
+    uses: Restrictions
+    request_flag: str  # the flag the request itself set ("" for another kind of request)
+
+
+def restriction_wanted(*, request: DataSubjectRequest, action: str) -> RestrictionInForce:
+    """What a recipient of ``request``'s subject must be told now, for a ``restriction`` or
+    ``restriction_lift`` propagation: every flag standing on the subject's customers (this
+    request's or a later one's), plus this request's own flag while it is not lifted (a
+    subject known to the channels only by email has no customer row to carry it). Read when
+    the recipient is called, so a retry after a lift (or a later restriction) says what is
+    true then."""
+    flag = str(request.outcome.get("flag") or "")
+    with workspace_scope(request.workspace_id):
+        rows = SubjectRestriction.objects.filter(customer_id__in=request.customer_ids)
+        standing = {f for row in rows for f in FLAGS if getattr(row, f)}
+    if action == "restriction" and flag in FLAGS and not request.outcome.get("lifted_at"):
+        standing.add(flag)
+    return RestrictionInForce(frozenset(standing), uses_of(standing), flag)

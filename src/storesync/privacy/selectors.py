@@ -66,12 +66,26 @@ def request_propagations(*, workspace_id: uuid.UUID,
                          request_id: uuid.UUID) -> list[Propagation]:
     with workspace_scope(workspace_id):
         return list(Propagation.objects.filter(request_id=request_id).order_by(
-            "recipient_type", "recipient_id"))
+            "recipient_type", "recipient_id", "id"))
 
 
 def public_status(*, workspace_id: uuid.UUID, request_id: uuid.UUID | str) -> DataSubjectRequest:
     """The request as its requester may see it (no personal data is read)."""
     return request_get(workspace_id=workspace_id, request_id=request_id).request
+
+
+RESTRICTING = ("restriction", "objection", "do_not_sell")
+
+
+def public_state(*, request: DataSubjectRequest) -> str:
+    """The status the requester sees. A restriction, objection or do-not-sell request is
+    done for them once it binds here: telling the recipients of their data (GDPR Art. 19) is
+    our follow-up, and whether there are any would tell whether the address is a customer's,
+    which the requester's pages never reveal."""
+    if request.kind in RESTRICTING and request.local_done_at and \
+            request.status == RequestStatus.IN_PROGRESS:
+        return str(RequestStatus.COMPLETED)
+    return str(request.status)
 
 
 def request_details(*, request: DataSubjectRequest, actor: Actor) -> dict[str, str]:

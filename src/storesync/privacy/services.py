@@ -260,9 +260,15 @@ NOTICES = {
                          "ends. Sales channels that received your data are asked to erase it too.",
     RequestKind.CORRECTION: "We have corrected your data, and asked the sales channels that "
                             "hold a copy to correct it too.",
-    RequestKind.RESTRICTION: "Your data is now restricted: we keep it but do not use it.",
-    RequestKind.OBJECTION: "We no longer use your data for marketing or analytics.",
-    RequestKind.DO_NOT_SELL: "We will not sell or share your data for advertising.",
+    RequestKind.RESTRICTION: "Your data is now restricted: we keep it but do not use it. Sales "
+                             "channels and service providers that received your data are told "
+                             "of the restriction too.",
+    RequestKind.OBJECTION: "We no longer use your data for marketing or analytics. Sales "
+                           "channels and service providers that received your data are told "
+                           "of your objection too.",
+    RequestKind.DO_NOT_SELL: "We will not sell or share your data for advertising. Sales "
+                             "channels and service providers that received your data are told "
+                             "of your choice too.",
 }
 
 
@@ -341,9 +347,15 @@ def _run_erasure(request: DataSubjectRequest) -> None:
         _complete(request, {})
 
 
+RESTRICTION_FLAG = {RequestKind.RESTRICTION: "restricted", RequestKind.OBJECTION: "objected",
+                    RequestKind.DO_NOT_SELL: "do_not_sell"}
+
+
 def _run_restriction(request: DataSubjectRequest) -> None:
-    flag = {RequestKind.RESTRICTION: "restricted", RequestKind.OBJECTION: "objected",
-            RequestKind.DO_NOT_SELL: "do_not_sell"}[RequestKind(request.kind)]
+    """Set the request's flag on its customers and, in the same transaction, plan telling
+    every recipient of the subject's data (GDPR Art. 19): the request completes when they
+    all confirmed, at once when there are none."""
+    flag = RESTRICTION_FLAG[RequestKind(request.kind)]
     for customer_id in request.customer_ids:
         row, _ = SubjectRestriction.objects.get_or_create(
             workspace_id=request.workspace_id, customer_id=customer_id)
@@ -355,9 +367,14 @@ def _run_restriction(request: DataSubjectRequest) -> None:
                  workspace_id=request.workspace_id, subject_type="privacy_request",
                  subject_id=request.id, detail={"set": flag,
                                                 "customers": len(request.customer_ids)})
+    subject, _ = _subject(request)
+    made = propagation.plan(request, subject, action="restriction")
     request.local_done_at = timezone.now()
-    request.save(update_fields=["local_done_at"])
-    _complete(request, {"flag": flag, "customers": len(request.customer_ids)})
+    request.outcome = {**request.outcome, "flag": flag,
+                       "customers": len(request.customer_ids), "recipients": made}
+    request.save(update_fields=["local_done_at", "outcome"])
+    if not made:
+        _complete(request, {})
     _notify(request, NOTICES[RequestKind(request.kind)])
 
 
@@ -398,22 +415,37 @@ def restriction_lift(*, workspace_id: uuid.UUID, request_id: uuid.UUID | str,
     """Lift the flag a restriction/objection/do-not-sell request set; returns customers.
 
     Only where this request's flag still stands: if a later request set the same flag again,
-    that later request is what keeps it (and what must be lifted)."""
+    that later request is what keeps it (and what must be lifted). Every recipient of the
+    subject's data is told in turn (GDPR Art. 19): ``restriction_lift`` rows are planned in
+    this transaction and sent by a job after commit. A restriction whose recipients have not
+    all confirmed yet can be lifted too: the person's choice does not wait for a channel."""
     with workspace_scope(workspace_id), transaction.atomic():
         request = _locked(workspace_id, request_id)
         flag = request.outcome.get("flag")
-        if request.status != RequestStatus.COMPLETED or not flag:
-            raise Conflict("only a completed restriction can be lifted", field="action")
+        if request.status not in (RequestStatus.IN_PROGRESS, RequestStatus.COMPLETED) \
+                or not request.local_done_at or not flag:
+            raise Conflict("only a carried-out restriction can be lifted", field="action")
+        if request.outcome.get("lifted_at"):
+            raise Conflict("this restriction is already lifted", field="action")
         by = f"{flag}_by"
         still_this = Q(**{by: request}) | Q(**{f"{by}__isnull": True})
         lifted = SubjectRestriction.objects.filter(
             still_this, customer_id__in=request.customer_ids,
         ).update(**{flag: False, by: None}, updated_at=timezone.now())
-        request.outcome = {**request.outcome, "lifted_at": timezone.now().isoformat()}
+        subject, _ = _subject(request)
+        told = propagation.plan(request, subject, action="restriction_lift")
+        request.outcome = {**request.outcome, "lifted_at": timezone.now().isoformat(),
+                           "lift_recipients": told}
         request.save(update_fields=["outcome"])
         audit.record(action=audit.Action.PRIVACY_RESTRICTION_CHANGED, actor=actor,
                      workspace_id=workspace_id, subject_type="privacy_request",
-                     subject_id=request.id, detail={"lifted": flag, "customers": lifted})
+                     subject_id=request.id, detail={"lifted": flag, "customers": lifted,
+                                                    "recipients": told})
+        if told:
+            from storesync.privacy.rights_tasks import dispatch_propagations
+
+            wid = str(workspace_id)
+            transaction.on_commit(lambda: dispatch_propagations(wid))
     return lifted
 
 

@@ -19,9 +19,11 @@ from django.test import Client
 from storesync.catalog.services import ProductInput, VariantInput, product_create
 from storesync.channels import initial
 from storesync.channels.models import Connection
+from storesync.channels.reconcile import reconcile_orders
 from storesync.channels.sandbox.shopify.server import Config, SandboxServer
 from storesync.channels.sandbox.woocommerce.server import Running, start
 from storesync.core.tenancy import system_scope, workspace_scope
+from storesync.customers.services import ConsentInput, CustomerInput, customer_create
 from storesync.inventory.services import location_create, stock_receive
 from storesync.security.audit import Actor
 from tests.channels.sandbox.shopify.receiver import Receiver as ShopifyReceiver
@@ -155,3 +157,62 @@ def shopify_control(server: SandboxServer, path: str, body: Any) -> Any:
     response = httpx.post(f"{server.url}/_sandbox/{path}", json=body, timeout=10)
     assert response.status_code < 300, response.text
     return response.json()
+
+
+@dataclasses.dataclass
+class Bought:
+    """One buyer with an order on each simulator, imported into the hub."""
+
+    ws: Any
+    slug: str
+    shop: Connection
+    store: Connection
+    shopify_customer: int
+    woo_customer: int
+    woo_order: int
+
+
+def woo_api(running: Running, method: str, path: str, **kwargs: Any) -> Any:
+    """One REST v3 call to the simulator, as the merchant's own tools would make it."""
+    response = httpx.request(method, f"{running.url}/wp-json/wc/v3{path}",
+                             auth=(WOO_KEY, WOO_SECRET), timeout=10, **kwargs)
+    assert response.status_code < 300, response.text
+    return response.json()
+
+
+def buy_on_both(workspace: Any, shopify: SandboxServer, woo: Running, email: str, *,
+                accepts_marketing: bool = False,
+                hub_marketing: ConsentInput | None = None) -> Bought:
+    """The buyer orders on Shopify (ticking checkout's email and SMS marketing boxes when
+    ``accepts_marketing``) and on WooCommerce; both shops are connected and their orders
+    imported by reconciliation; the hub has the buyer as a customer (with ``hub_marketing``
+    consent, which reaches the consent ledger)."""
+    ws = workspace.workspace.id
+    shopify_control(shopify, "seed", {"products": 1, "variants_per_product": 1, "stock": 5})
+    sku = next(iter(shopify.shop.variants.values())).sku
+    shopify_control(shopify, "orders", {"lines": [{"sku": sku, "quantity": 1}], "email": email,
+                                        "shipping_address": {"name": "Meera Iyer",
+                                                             "firstName": "Meera",
+                                                             "lastName": "Iyer"},
+                                        "buyer_accepts_marketing": accepts_marketing,
+                                        "buyer_accepts_sms_marketing": accepts_marketing})
+    woo.sandbox.store.seed_catalog(products=1, variable_every=0)
+    product = next(iter(woo.sandbox.store.products))
+    customer = woo_api(woo, "POST", "/customers", json={
+        "email": email, "first_name": "Meera", "last_name": "Iyer",
+        "billing": {"first_name": "Meera", "last_name": "Iyer", "email": email,
+                    "phone": "+91 98765 43210"}})
+    order = httpx.post(f"{woo.url}/_sandbox/orders", timeout=10, json={
+        "line_items": [{"product_id": product, "quantity": 1}], "customer_id": customer["id"],
+        "billing": {"first_name": "Meera", "last_name": "Iyer", "email": email,
+                    "address_1": "12 MG Road", "city": "Pune", "phone": "+91 98765 43210"},
+        "shipping": {"first_name": "Meera", "last_name": "Iyer", "address_1": "12 MG Road",
+                     "city": "Pune"}}).json()
+    shop, store = connect_shopify(shopify), connect_woo(woo)
+    for connection in (shop, store):
+        reconcile_orders(workspace_id=ws, connection_id=connection.id)
+    customer_create(workspace_id=ws, actor=ACTOR, data=CustomerInput(
+        first_name="Meera", last_name="Iyer", email=email, email_marketing=hub_marketing))
+    (shopify_customer,) = shopify.shop.customers
+    return Bought(ws, workspace.workspace.slug, shop, store, shopify_customer, customer["id"],
+                  order["id"])

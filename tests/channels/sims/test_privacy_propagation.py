@@ -8,27 +8,17 @@ each simulator, every row tracked until the platform confirms.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from storesync.channels.models import Connection, ErasureTarget, OrderCustomer
-from storesync.channels.reconcile import reconcile_orders
+from storesync.channels.models import ErasureTarget, OrderCustomer
 from storesync.core.tenancy import workspace_scope
-from storesync.customers.services import CustomerInput, customer_create
 from storesync.privacy import propagation, services
 from storesync.privacy.requests_models import DataSubjectRequest, Propagation, RequestStatus
 from storesync.security.audit import AuditEvent
-from tests.channels.sims.conftest import (
-    ACTOR,
-    WOO_KEY,
-    WOO_SECRET,
-    connect_shopify,
-    connect_woo,
-    shopify_control,
-)
+from tests.channels.sims.conftest import ACTOR, Bought, buy_on_both, shopify_control
 from tests.privacy.rights.conftest import submitted_and_verified
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,55 +26,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 EMAIL = "meera.iyer@example.com"
 
 
-@dataclass
-class Bought:
-    """One buyer with an order on each simulator, imported into the hub."""
-
-    ws: Any
-    slug: str
-    shop: Connection
-    store: Connection
-    shopify_customer: int
-    woo_customer: int
-    woo_order: int
-
-
-def _woo(running: Any, method: str, path: str, **kwargs: Any) -> Any:
-    response = httpx.request(method, f"{running.url}/wp-json/wc/v3{path}",
-                             auth=(WOO_KEY, WOO_SECRET), timeout=10, **kwargs)
-    assert response.status_code < 300, response.text
-    return response.json()
-
-
 @pytest.fixture
 def bought(workspace, shopify, woo) -> Bought:
-    ws = workspace.workspace.id
-    shopify_control(shopify, "seed", {"products": 1, "variants_per_product": 1, "stock": 5})
-    sku = next(iter(shopify.shop.variants.values())).sku
-    shopify_control(shopify, "orders", {"lines": [{"sku": sku, "quantity": 1}], "email": EMAIL,
-                                        "shipping_address": {"name": "Meera Iyer",
-                                                             "firstName": "Meera",
-                                                             "lastName": "Iyer"}})
-    woo.sandbox.store.seed_catalog(products=1, variable_every=0)
-    product = next(iter(woo.sandbox.store.products))
-    customer = _woo(woo, "POST", "/customers", json={
-        "email": EMAIL, "first_name": "Meera", "last_name": "Iyer",
-        "billing": {"first_name": "Meera", "last_name": "Iyer", "email": EMAIL,
-                    "phone": "+91 98765 43210"}})
-    order = httpx.post(f"{woo.url}/_sandbox/orders", timeout=10, json={
-        "line_items": [{"product_id": product, "quantity": 1}], "customer_id": customer["id"],
-        "billing": {"first_name": "Meera", "last_name": "Iyer", "email": EMAIL,
-                    "address_1": "12 MG Road", "city": "Pune", "phone": "+91 98765 43210"},
-        "shipping": {"first_name": "Meera", "last_name": "Iyer", "address_1": "12 MG Road",
-                     "city": "Pune"}}).json()
-    shop, store = connect_shopify(shopify), connect_woo(woo)
-    for connection in (shop, store):
-        reconcile_orders(workspace_id=ws, connection_id=connection.id)
-    customer_create(workspace_id=ws, actor=ACTOR, data=CustomerInput(
-        first_name="Meera", last_name="Iyer", email=EMAIL))
-    (shopify_customer,) = shopify.shop.customers
-    return Bought(ws, workspace.workspace.slug, shop, store, shopify_customer, customer["id"],
-                  order["id"])
+    return buy_on_both(workspace, shopify, woo, EMAIL)
 
 
 def _rows(ws, request) -> dict[str, Propagation]:

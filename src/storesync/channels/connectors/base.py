@@ -280,6 +280,49 @@ class PrivacyResult:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class MarketingConsent:
+    """One marketing channel's consent of a platform customer, as the platform names it:
+    what a restriction switched off there, given back when it is lifted."""
+
+    customer_id: str  # the platform's customer id
+    channel: str  # "email" | "sms"
+    state: str  # the platform's state before the restriction, e.g. SUBSCRIBED
+    opt_in_level: str = ""
+    # When the platform recorded the switch-off, in its own words: a consent changed there
+    # since (by the person or the shop's staff) is theirs and is not given back over it.
+    changed_at: str = ""
+
+
+@dataclass(frozen=True)
+class ProcessingRestriction:
+    """What the hub restricts for one data subject now, to mirror on a platform (GDPR
+    Art. 18/19). ``flags``: restricted / objected / do_not_sell, none when a restriction was
+    lifted; ``uses``: what they exclude (marketing, analytics, sync_personal_fields,
+    sale_or_sharing); ``restore``: consents the platform had before the restriction switched
+    them off, to give back now that marketing is no longer restricted and the consent ledger
+    still grants it (empty otherwise); ``reference``: the privacy request, for the record the
+    platform keeps."""
+
+    flags: tuple[str, ...]
+    uses: tuple[str, ...]
+    reference: str
+    restore: tuple[MarketingConsent, ...] = ()
+
+    @property
+    def marketing(self) -> bool:
+        return "marketing" in self.uses
+
+
+@dataclass(frozen=True)
+class RestrictionResult(PrivacyResult):
+    """``PrivacyResult`` plus the consents switched off (to keep for the lift) and those
+    given back."""
+
+    held: tuple[MarketingConsent, ...] = ()
+    restored: tuple[MarketingConsent, ...] = ()
+
+
 class Topic(StrEnum):
     """Platform-neutral webhook topics the engine acts on."""
 
@@ -386,6 +429,15 @@ class Connector(Protocol):
     def correct_customer(self, subject: CustomerRef,
                          correction: ContactCorrection) -> PrivacyResult:
         """Push corrected contact fields to the platform's customer record(s)."""
+        ...
+
+    def restrict_customer(self, subject: CustomerRef,
+                          restriction: ProcessingRestriction) -> RestrictionResult:
+        """Make the platform reflect ``restriction`` for the subject, with what the platform
+        actually has (Shopify: marketing consent and customer tags; WooCommerce: customer
+        meta and private order notes only) and say in ``note`` exactly that, never more.
+        Idempotent: called again with the same restriction it changes nothing. An unknown
+        customer is a success with a note; ``ChannelError`` when the platform refuses."""
         ...
 
     def list_subscriptions(self) -> list[Subscription]:

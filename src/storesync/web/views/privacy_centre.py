@@ -115,6 +115,7 @@ def request_status(request: HttpRequest, slug: str, request_id: uuid.UUID) -> Ht
             return redirect("web:privacy_request", slug=slug, request_id=request_id)
     context: dict[str, Any] = {
         "workspace": workspace, "req": found, "form": form,
+        "state": selectors.public_state(request=found),
         "unverified": found.status == RequestStatus.UNVERIFIED,
         "kind_label": dict(KINDS).get(RequestKind(found.kind), found.kind),
     }

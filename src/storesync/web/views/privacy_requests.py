@@ -39,7 +39,8 @@ def _act(request: HttpRequest, request_id: uuid.UUID) -> str:
         return "Rejected; the requester sees the reason."
     if action == "lift":
         services.restriction_lift(workspace_id=wid, request_id=request_id, actor=actor)
-        return "Restriction lifted."
+        return ("Restriction lifted: the channels and service providers that received the "
+                "data are told in the background.")
     if action == "retry":
         propagation.propagation_retry(workspace_id=wid, propagation_id=uuid.UUID(
             request.POST.get("propagation_id", "")))

@@ -27,11 +27,13 @@ from storesync.channels.connectors.base import (
     InvalidWebhook,
     OrderPage,
     PrivacyResult,
+    ProcessingRestriction,
     Progress,
     PushOutcome,
     PushResult,
     QuantityUpdate,
     Rejected,
+    RestrictionResult,
     ShopInfo,
     Subscription,
     Topic,
@@ -45,6 +47,7 @@ from storesync.channels.connectors.shopify import (
     queries,
     webhooks,
 )
+from storesync.channels.connectors.shopify import restriction as restriction_ops
 from storesync.channels.connectors.shopify.client import GraphQLClient
 from storesync.channels.ratelimit import LocalThrottle, Throttle
 
@@ -251,6 +254,10 @@ class Connector:
     def correct_customer(self, subject: CustomerRef,
                          correction: ContactCorrection) -> PrivacyResult:
         return customers.correct(self.client, subject, correction)
+
+    def restrict_customer(self, subject: CustomerRef,
+                          restriction: ProcessingRestriction) -> RestrictionResult:
+        return restriction_ops.restrict(self.client, subject, restriction)
 
     def list_subscriptions(self) -> list[Subscription]:
         """Every webhook subscription this app has on the shop."""

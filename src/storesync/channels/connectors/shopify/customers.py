@@ -25,7 +25,7 @@ from storesync.channels.connectors.shopify.client import GraphQLClient
 CUSTOMER_GID = "gid://shopify/Customer/"
 
 
-def _customer_ids(client: GraphQLClient, subject: CustomerRef) -> list[str]:
+def customer_ids(client: GraphQLClient, subject: CustomerRef) -> list[str]:
     ids = [c for c in subject.customer_ids if c.startswith(CUSTOMER_GID)]
     if ids or not subject.email:
         return sorted(set(ids))
@@ -38,7 +38,7 @@ def _customer_ids(client: GraphQLClient, subject: CustomerRef) -> list[str]:
 
 def erase(client: GraphQLClient, subject: CustomerRef) -> PrivacyResult:
     """Request Shopify's erasure of every customer record of the subject."""
-    ids = _customer_ids(client, subject)
+    ids = customer_ids(client, subject)
     if not ids:
         return PrivacyResult(0, "Shopify has no customer record of this person: nothing to "
                                 "erase there")
@@ -68,7 +68,7 @@ def correct(client: GraphQLClient, subject: CustomerRef,
     fields = {"first_name": "firstName", "last_name": "lastName", "email": "email",
               "phone": "phone"}
     changes = {fields[k]: v for k, v in correction.changed().items()}
-    ids = _customer_ids(client, subject)
+    ids = customer_ids(client, subject)
     if not ids or not changes:
         return PrivacyResult(0, "Shopify has no customer record of this person: nothing to "
                                 "correct there")

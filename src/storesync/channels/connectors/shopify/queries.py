@@ -227,10 +227,51 @@ query CustomersByEmail($query: String!) {
   customers(first: 10, query: $query) { nodes { id } }
 }"""
 
+# Restriction (GDPR Art. 18/19): what the customer's marketing consent and tags are now, then
+# the consent mutations (2026-04: only SUBSCRIBED, UNSUBSCRIBED and PENDING may be set) and
+# tagsAdd/tagsRemove. The phone number's marketing fields are deprecated in 2026-04 but are
+# still where the SMS state is read.
+CUSTOMER_CONSENT = """
+query CustomerConsent($id: ID!) {
+  customer(id: $id) {
+    id
+    tags
+    defaultEmailAddress { marketingState marketingOptInLevel marketingUpdatedAt }
+    defaultPhoneNumber { marketingState marketingOptInLevel marketingUpdatedAt }
+  }
+}"""
+
+EMAIL_CONSENT_UPDATE = """
+mutation EmailConsent($input: CustomerEmailMarketingConsentUpdateInput!) {
+  customerEmailMarketingConsentUpdate(input: $input) {
+    customer { id defaultEmailAddress { marketingState marketingUpdatedAt } }
+    userErrors { field message code }
+  }
+}"""
+
+SMS_CONSENT_UPDATE = """
+mutation SmsConsent($input: CustomerSmsMarketingConsentUpdateInput!) {
+  customerSmsMarketingConsentUpdate(input: $input) {
+    customer { id defaultPhoneNumber { marketingState marketingUpdatedAt } }
+    userErrors { field message code }
+  }
+}"""
+
+TAGS_ADD = """
+mutation TagsAdd($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } }
+}"""
+
+TAGS_REMOVE = """
+mutation TagsRemove($id: ID!, $tags: [String!]!) {
+  tagsRemove(id: $id, tags: $tags) { node { id } userErrors { field message } }
+}"""
+
 ESTIMATES = {
     "Shop": 3, "Products": 900, "ProductVariants": 510, "BulkRun": 10, "BulkStatus": 1,
     "Levels": 850, "SetQuantities": 10, "Orders": 900, "OrderLines": 600,
     "FulfillmentOrders": 600, "FulfillmentCreate": 10, "Subscriptions": 202,
     "SubscriptionCreate": 10, "CustomerErasure": 10, "CustomerUpdate": 10,
-    "CustomersByEmail": 12,
+    "CustomersByEmail": 12, "CustomerConsent": 3, "EmailConsent": 10, "SmsConsent": 10,
+    "TagsAdd": 10, "TagsRemove": 10,
 }

@@ -35,11 +35,13 @@ from storesync.channels.connectors.base import (
     InvalidWebhook,
     OrderPage,
     PrivacyResult,
+    ProcessingRestriction,
     Progress,
     PushOutcome,
     PushResult,
     QuantityUpdate,
     Rejected,
+    RestrictionResult,
     ShopInfo,
     Subscription,
     Throttled,
@@ -47,6 +49,7 @@ from storesync.channels.connectors.base import (
     WebhookEvent,
 )
 from storesync.channels.connectors.woocommerce import customers, mapping, webhooks
+from storesync.channels.connectors.woocommerce import restriction as restriction_ops
 from storesync.channels.connectors.woocommerce.client import (
     BUCKET_RATE_PER_S,
     PER_PAGE,
@@ -390,6 +393,10 @@ class Connector:
     def correct_customer(self, subject: CustomerRef,
                          correction: ContactCorrection) -> PrivacyResult:
         return customers.correct(self._client, subject, correction)
+
+    def restrict_customer(self, subject: CustomerRef,
+                          restriction: ProcessingRestriction) -> RestrictionResult:
+        return restriction_ops.restrict(self._client, subject, restriction)
 
     def list_subscriptions(self) -> list[Subscription]:
         """Every webhook of the store (WooCommerce's are per store, not per app)."""

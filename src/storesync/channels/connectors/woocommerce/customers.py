@@ -54,11 +54,11 @@ def anonymised(address: dict[str, Any], *, billing: bool) -> dict[str, Any]:
     return out
 
 
-def _gone(error: Rejected) -> bool:
+def gone(error: Rejected) -> bool:
     return error.status in (404, 410)
 
 
-def _customer_ids(client: WooClient, subject: CustomerRef) -> list[int]:
+def customer_ids(client: WooClient, subject: CustomerRef) -> list[int]:
     ids = {int(c) for c in subject.customer_ids if c.isdigit() and int(c) > 0}
     if not ids and subject.email:
         for page in client.pages("/customers", {"email": subject.email, "role": "all"}):
@@ -82,7 +82,7 @@ def _anonymise_order(client: WooClient, order_id: int) -> bool:
             "shipping": anonymised(order.get("shipping") or {}, billing=False),
             "customer_id": 0, "meta_data": [{"key": "_anonymized", "value": "yes"}]})
     except Rejected as error:
-        if _gone(error):
+        if gone(error):
             return False
         raise
     return True
@@ -90,7 +90,7 @@ def _anonymise_order(client: WooClient, order_id: int) -> bool:
 
 def erase(client: WooClient, subject: CustomerRef) -> PrivacyResult:
     """Anonymise the subject's orders, then delete their accounts."""
-    customers = _customer_ids(client, subject)
+    customers = customer_ids(client, subject)
     orders = _order_ids(client, subject, customers)
     anonymised_orders = sum(1 for order_id in orders if _anonymise_order(client, order_id))
     deleted = 0
@@ -99,7 +99,7 @@ def erase(client: WooClient, subject: CustomerRef) -> PrivacyResult:
             client.request("DELETE", f"/customers/{customer}", params={"force": "true"})
             deleted += 1
         except Rejected as error:
-            if not _gone(error):
+            if not gone(error):
                 raise
     if not anonymised_orders and not deleted:
         return PrivacyResult(0, "WooCommerce has no order or account of this person: "
@@ -113,7 +113,7 @@ def correct(client: WooClient, subject: CustomerRef,
             correction: ContactCorrection) -> PrivacyResult:
     """``PUT /customers/<id>`` with the corrected fields, on each account of the subject."""
     changes = correction.changed()
-    customers = _customer_ids(client, subject)
+    customers = customer_ids(client, subject)
     if not customers or not changes:
         return PrivacyResult(0, "WooCommerce has no account of this person: nothing to "
                                 "correct there")
@@ -125,7 +125,7 @@ def correct(client: WooClient, subject: CustomerRef,
             client.request("PUT", f"/customers/{customer}", body=body)
             updated += 1
         except Rejected as error:
-            if not _gone(error):
+            if not gone(error):
                 raise
     if not updated:
         return PrivacyResult(0, "WooCommerce no longer has this account: nothing to correct")

@@ -137,7 +137,9 @@ def _sale(server: SandboxServer, body: dict[str, Any]) -> Answer:
                    "phone": "+919800000000", **(body.get("shipping_address") or {})}
         order = shop.create_order(lines=lines, email=body.get("email", "buyer@example.com"),
                                   address=address,
-                                  shipping=Decimal(str(body.get("shipping", "0.00"))))
+                                  shipping=Decimal(str(body.get("shipping", "0.00"))),
+                                  accepts_email=bool(body.get("buyer_accepts_marketing")),
+                                  accepts_sms=bool(body.get("buyer_accepts_sms_marketing")))
         order_payload = payloads.order(order, shop)
         level_payloads = [payloads.level(shop, v.inventory_item_id, shop.default_location.id)
                           for v, _ in lines]

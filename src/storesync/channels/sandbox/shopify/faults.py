@@ -21,7 +21,7 @@ class Faults:
     lost_response: int = 0  # run the request, then hold the answer ``timeout_s``
     timeout_s: float = 10.0
     latency_ms: int = 0  # added to every API request
-    privacy_refuse: int = 0  # refuse the next N customer erasures/updates with a userError
+    privacy_refuse: int = 0  # refuse the next N customer erasures/updates/consents (userError)
     webhook_drop: int = 0  # never deliver the next N webhooks
     webhook_duplicate: int = 0  # deliver the next N webhooks twice (same ids)
     webhook_delay: int = 0  # hold the next N webhooks ``webhook_delay_s``: later ones overtake

@@ -16,6 +16,7 @@
   and carries it out after a waiting period; the sandbox carries it out at once, so tests see
   the customer gone and their orders without contact details. The ``privacy_refuse`` fault
   answers ``FAILED_TO_REQUEST`` (or a ``customerUpdate`` userError) instead.
+- Marketing consent and tags: see ``consent``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo, parse, validate
 from graphql.execution.values import get_directive_values
 
-from storesync.channels.sandbox.shopify import payloads
+from storesync.channels.sandbox.shopify import consent, payloads
 from storesync.channels.sandbox.shopify import state as st
 from storesync.channels.sandbox.shopify.resolvers import MAX_PAGE, Context
 
@@ -378,4 +379,5 @@ MUTATIONS: dict[str, Callable[..., Any]] = {
     "webhookSubscriptionDelete": webhook_subscription_delete,
     "customerUpdate": customer_update,
     "customerRequestDataErasure": customer_request_data_erasure,
+    **consent.MUTATIONS,
 }

@@ -361,6 +361,13 @@ def _line_quantity(line: st.LineItem, info: GraphQLResolveInfo) -> int:
     return line.quantity - removed
 
 
+def _consent_view(key: str, value: str, consent: st.MarketingConsent) -> dict[str, Any]:
+    """``CustomerEmailAddress`` / ``CustomerPhoneNumber``: the address and its consent."""
+    return {key: value, "marketingState": consent.state,
+            "marketingOptInLevel": consent.opt_in_level,
+            "marketingUpdatedAt": consent.updated_at}
+
+
 RESOLVERS: dict[str, dict[str, Callable[..., Any]]] = {
     "Query": {
         "shop": _shop, "node": _node, "nodes": _nodes,
@@ -438,6 +445,13 @@ RESOLVERS: dict[str, dict[str, Callable[..., Any]]] = {
         else [{"company": f.tracking_company, "number": f.tracking_number,
                "url": f.tracking_url}][:first],
         "location": lambda f, info: _ctx(info).shop.locations.get(f.location_id),
+    },
+    "Customer": {
+        "tags": lambda c, _: sorted(c.tags, key=str.lower),
+        "defaultEmailAddress": lambda c, _: None if not c.email else _consent_view(
+            "emailAddress", c.email, c.email_marketing),
+        "defaultPhoneNumber": lambda c, _: None if not c.phone else _consent_view(
+            "phoneNumber", c.phone, c.sms_marketing),
     },
     "WebhookSubscription": {"includeFields": lambda s, _: []},
     # UnsignedInt64 travels as a string in Shopify's answers.

@@ -128,6 +128,27 @@ type Customer implements Node {
   phone: String
   createdAt: DateTime!
   updatedAt: DateTime!
+  tags: [String!]!
+  defaultEmailAddress: CustomerEmailAddress
+  defaultPhoneNumber: CustomerPhoneNumber
+}
+enum CustomerEmailAddressMarketingState { INVALID NOT_SUBSCRIBED PENDING SUBSCRIBED UNSUBSCRIBED }
+enum CustomerEmailMarketingState {
+  INVALID NOT_SUBSCRIBED PENDING REDACTED SUBSCRIBED UNSUBSCRIBED
+}
+enum CustomerSmsMarketingState { NOT_SUBSCRIBED PENDING REDACTED SUBSCRIBED UNSUBSCRIBED }
+enum CustomerMarketingOptInLevel { CONFIRMED_OPT_IN SINGLE_OPT_IN UNKNOWN }
+type CustomerEmailAddress {
+  emailAddress: String!
+  marketingState: CustomerEmailAddressMarketingState!
+  marketingOptInLevel: CustomerMarketingOptInLevel
+  marketingUpdatedAt: DateTime
+}
+type CustomerPhoneNumber {
+  phoneNumber: String!
+  marketingState: CustomerSmsMarketingState! @deprecated(reason: "2026-04")
+  marketingOptInLevel: CustomerMarketingOptInLevel @deprecated(reason: "2026-04")
+  marketingUpdatedAt: DateTime @deprecated(reason: "2026-04")
 }
 type CustomerEdge { cursor: String! node: Customer! }
 type CustomerConnection { edges: [CustomerEdge!]! nodes: [Customer!]! pageInfo: PageInfo! }
@@ -426,6 +447,51 @@ type CustomerRequestDataErasurePayload {
   userErrors: [CustomerRequestDataErasureUserError!]!
 }
 
+input CustomerEmailMarketingConsentInput {
+  consentUpdatedAt: DateTime
+  marketingOptInLevel: CustomerMarketingOptInLevel
+  marketingState: CustomerEmailMarketingState!
+  sourceLocationId: ID
+}
+input CustomerEmailMarketingConsentUpdateInput {
+  customerId: ID!
+  emailMarketingConsent: CustomerEmailMarketingConsentInput!
+}
+enum CustomerEmailMarketingConsentUpdateUserErrorCode {
+  INCLUSION INTERNAL_ERROR INVALID MISSING_ARGUMENT
+}
+type CustomerEmailMarketingConsentUpdateUserError {
+  code: CustomerEmailMarketingConsentUpdateUserErrorCode
+  field: [String!]
+  message: String!
+}
+type CustomerEmailMarketingConsentUpdatePayload {
+  customer: Customer
+  userErrors: [CustomerEmailMarketingConsentUpdateUserError!]!
+}
+input CustomerSmsMarketingConsentInput {
+  consentUpdatedAt: DateTime
+  marketingOptInLevel: CustomerMarketingOptInLevel
+  marketingState: CustomerSmsMarketingState!
+  sourceLocationId: ID
+}
+input CustomerSmsMarketingConsentUpdateInput {
+  customerId: ID!
+  smsMarketingConsent: CustomerSmsMarketingConsentInput!
+}
+enum CustomerSmsMarketingConsentErrorCode { INCLUSION INTERNAL_ERROR INVALID MISSING_ARGUMENT }
+type CustomerSmsMarketingConsentError {
+  code: CustomerSmsMarketingConsentErrorCode
+  field: [String!]
+  message: String!
+}
+type CustomerSmsMarketingConsentUpdatePayload {
+  customer: Customer
+  userErrors: [CustomerSmsMarketingConsentError!]!
+}
+type TagsAddPayload { node: Node userErrors: [UserError!]! }
+type TagsRemovePayload { node: Node userErrors: [UserError!]! }
+
 type Mutation {
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
   inventoryAdjustQuantities(
@@ -439,5 +505,13 @@ type Mutation {
   webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
   customerUpdate(input: CustomerInput!): CustomerUpdatePayload
   customerRequestDataErasure(customerId: ID!): CustomerRequestDataErasurePayload
+  customerEmailMarketingConsentUpdate(
+    input: CustomerEmailMarketingConsentUpdateInput!
+  ): CustomerEmailMarketingConsentUpdatePayload
+  customerSmsMarketingConsentUpdate(
+    input: CustomerSmsMarketingConsentUpdateInput!
+  ): CustomerSmsMarketingConsentUpdatePayload
+  tagsAdd(id: ID!, tags: [String!]!): TagsAddPayload
+  tagsRemove(id: ID!, tags: [String!]!): TagsRemovePayload
 }
 """

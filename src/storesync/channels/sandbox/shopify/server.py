@@ -13,13 +13,14 @@ Admin API (as documented on shopify.dev):
 Test switches and shop events (JSON in, JSON out; not part of Shopify):
 
 - ``GET /_sandbox/state``: catalog counts, every level, orders with fulfillments,
-  subscriptions. ``GET /_sandbox/deliveries``: webhook delivery attempts.
-  ``GET /_sandbox/stats``: API requests served and throttled.
+  subscriptions, customers' marketing states and tags. ``GET /_sandbox/deliveries``: webhook
+  delivery attempts. ``GET /_sandbox/stats``: API requests served and throttled.
 - ``POST /_sandbox/seed`` ``{"products", "variants_per_product", "seed", "stock"}``: add a
   catalog, the same for the same seed.
 - ``POST /_sandbox/orders`` ``{"lines": [{"sku"|"variant_id", "quantity"}], "email",
-  "shipping"}``: a sale on Shopify: stock goes down, orders/create and
-  inventory_levels/update are sent.
+  "shipping", "buyer_accepts_marketing", "buyer_accepts_sms_marketing"}``: a sale on Shopify:
+  stock goes down, orders/create and inventory_levels/update are sent; a buyer who ticked
+  checkout's marketing boxes is subscribed (single opt-in).
 - ``POST /_sandbox/orders/<id>/cancel`` ``{"reason"}``; ``POST /_sandbox/orders/<id>/refund``
   ``{"lines": [{"line_item_id", "quantity"}], "restock"}``.
 - ``POST /_sandbox/products/<id>`` ``{"title"}`` (products/update);

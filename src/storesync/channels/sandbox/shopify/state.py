@@ -188,6 +188,17 @@ class Order:
 
 
 @dataclass
+class MarketingConsent:
+    """One channel's marketing consent (``CustomerEmailAddress`` / ``CustomerPhoneNumber``):
+    the state, the M3AAWG opt-in level and when it last changed. A customer who never
+    decided is ``NOT_SUBSCRIBED`` with no level and no date."""
+
+    state: str = "NOT_SUBSCRIBED"
+    opt_in_level: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
 class Customer:
     """A buyer's customer record (one per email, as checkout finds or creates it)."""
 
@@ -199,6 +210,9 @@ class Customer:
     created_at: datetime
     updated_at: datetime
     kind: str = "Customer"
+    email_marketing: MarketingConsent = field(default_factory=MarketingConsent)
+    sms_marketing: MarketingConsent = field(default_factory=MarketingConsent)
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -340,16 +354,18 @@ class Shop:
     # --- orders ----------------------------------------------------------------------------
 
     def create_order(self, *, lines: list[tuple[Variant, int]], email: str,
-                     address: dict[str, str | None], shipping: Decimal) -> Order:
+                     address: dict[str, str | None], shipping: Decimal,
+                     accepts_email: bool = False, accepts_sms: bool = False) -> Order:
         """A sale on Shopify: takes stock at the default location and opens a fulfillment
         order for it, as checkout does."""
         with self.lock:
             location = self.default_location
             stamp = now()
             self.order_number += 1
+            customer = self.customer_for(email, address, accepts_email=accepts_email,
+                                         accepts_sms=accepts_sms)
             order = Order(self.new_id(), self.order_number, email, self.currency, [], address,
-                          shipping, stamp, stamp,
-                          customer_id=self.customer_for(email, address).id)
+                          shipping, stamp, stamp, customer_id=customer.id)
             fo = FulfillmentOrder(self.new_id(), order.id, location.id, [])
             total = shipping
             for variant, quantity in lines:
@@ -371,8 +387,11 @@ class Shop:
 
     # --- customers -------------------------------------------------------------------------
 
-    def customer_for(self, email: str, address: dict[str, str | None]) -> Customer:
-        """The customer record with this email, created at the first checkout."""
+    def customer_for(self, email: str, address: dict[str, str | None], *,
+                     accepts_email: bool = False, accepts_sms: bool = False) -> Customer:
+        """The customer record with this email, created at the first checkout. Ticking the
+        checkout's marketing boxes subscribes the channel with a single opt-in, as checkout
+        records it."""
         with self.lock:
             key = email.strip().lower()
             found = next((c for c in self.customers.values()
@@ -383,6 +402,11 @@ class Shop:
                                  address.get("lastName"), email or None, address.get("phone"),
                                  stamp, stamp)
                 self.customers[found.id] = found
+            stamp = now()
+            if accepts_email and found.email:
+                found.email_marketing = MarketingConsent("SUBSCRIBED", "SINGLE_OPT_IN", stamp)
+            if accepts_sms and found.phone:
+                found.sms_marketing = MarketingConsent("SUBSCRIBED", "SINGLE_OPT_IN", stamp)
             return found
 
     def erase_customer(self, customer_id: int) -> bool:
@@ -432,4 +456,8 @@ class Shop:
                            for o in self.orders.values()],
                 "subscriptions": [{"id": gid("WebhookSubscription", s.id), "topic": s.topic,
                                    "uri": s.uri} for s in self.subscriptions.values()],
+                "customers": [{"id": gid("Customer", c.id),
+                               "email_marketing_state": c.email_marketing.state,
+                               "sms_marketing_state": c.sms_marketing.state,
+                               "tags": list(c.tags)} for c in self.customers.values()],
             }

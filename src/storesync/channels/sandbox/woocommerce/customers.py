@@ -4,7 +4,12 @@
 - ``POST /customers``: ``email`` required and unique (400 ``registration-error-email-exists``),
   ``first_name``, ``last_name``, ``username``, ``billing``, ``shipping``; role ``customer``.
 - ``GET /customers``: ``email``, ``role`` (default ``customer``; ``all``), ``include``, paged.
-- ``GET|PUT /customers/<id>``: unknown id -> 404 ``woocommerce_rest_invalid_id``.
+- ``GET|PUT /customers/<id>``: unknown id -> 404 ``woocommerce_rest_invalid_id``. ``PUT``
+  also writes ``meta_data`` (a list of ``{"key", "value"}``, optionally ``"id"``) as
+  ``WC_REST_Customers_V2_Controller::update_customer_meta_fields`` does: a protected key
+  (starting with ``_``) is skipped without an error, an entry with an ``id`` updates that
+  entry, one without replaces every entry of its key by one (``WC_Data::update_meta_data``);
+  anything but a list of objects with a string ``key`` is 400 ``rest_invalid_param``.
 - ``DELETE /customers/<id>``: only with ``force=true`` ("Customers do not support trashing.",
   501 ``woocommerce_rest_trash_not_supported``); answers the deleted customer. The user's
   orders stay, as deleting a WordPress user leaves them.
@@ -74,6 +79,9 @@ def create(store: Store, data: Json) -> Json:
 def update(store: Store, customer_id: int, data: Json) -> Json:
     with store.lock:
         customer = get(store, customer_id)
+        # Parameters are checked before anything is written, as the REST schema is.
+        meta = _meta(store, customer["meta_data"], data["meta_data"]) \
+            if "meta_data" in data else None
         if "email" in data:
             email = _email(data["email"])
             _taken(store, email, customer_id)
@@ -85,8 +93,32 @@ def update(store: Store, customer_id: int, data: Json) -> Json:
             customer["billing"] = _address(BILLING, data["billing"], customer["billing"])
         if "shipping" in data:
             customer["shipping"] = _address(SHIPPING, data["shipping"], customer["shipping"])
+        if meta is not None:
+            customer["meta_data"] = meta
         customer["date_modified"] = customer["date_modified_gmt"] = store.stamp()
         return customer
+
+
+def _meta(store: Store, current: list[Json], given: Any) -> list[Json]:
+    if not isinstance(given, list) or not all(
+            isinstance(m, dict) and isinstance(m.get("key"), str) for m in given):
+        raise StoreError("rest_invalid_param", "Invalid parameter(s): meta_data", 400)
+    out = [dict(m) for m in current]
+    for meta in given:
+        key = meta["key"]
+        if key.startswith("_"):  # is_protected_meta(): internal keys are not the API's
+            continue
+        by_id = next((m for m in out if "id" in meta and m["id"] == meta["id"]), None)
+        if by_id is not None:
+            by_id.update(key=key, value=meta.get("value"))
+            continue
+        same = [m for m in out if m["key"] == key]
+        if same:
+            same[0]["value"] = meta.get("value")
+            out = [m for m in out if m["key"] != key or m is same[0]]
+        else:
+            out.append({"id": store.new_id(), "key": key, "value": meta.get("value")})
+    return out
 
 
 def delete(store: Store, customer_id: int, force: bool) -> Json:
