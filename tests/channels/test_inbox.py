@@ -150,15 +150,17 @@ def test_payloads_are_deleted_after_30_days_once_handled(channel, queued):
 
     from storesync.privacy.retention import retention_sweep
 
-    for event_id in ("old-processed", "old-held", "old-unhandled", "new-processed"):
+    for event_id in ("old-processed", "old-skipped", "old-held", "old-unhandled",
+                     "new-processed"):
         assert _post(channel, json.dumps(ORDER).encode(), event_id=event_id).status_code == 200
     month_ago = timezone.now() - timedelta(days=31)
     with system_scope():
         events = InboxEvent.objects.all()
         events.filter(event_id__endswith="processed").update(state=InboxState.PROCESSED)
+        events.filter(event_id="old-skipped").update(state=InboxState.SKIPPED)
         events.filter(event_id="old-held").update(state=InboxState.HELD)
         events.filter(event_id__startswith="old").update(received_at=month_ago)
     reports = retention_sweep(workspace_id=channel.workspace_id, apply=True, actor=ACTOR)
-    assert {r.name: r.disposed for r in reports}["channels.inbox_event"] == 1
+    assert {r.name: r.disposed for r in reports}["channels.inbox_event"] == 2
     assert sorted(e.event_id for e in _events()) == ["new-processed", "old-held",
                                                      "old-unhandled"]

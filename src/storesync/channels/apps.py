@@ -47,5 +47,5 @@ def _register_retention() -> None:
         "handled",
         lambda ws, now, settings: InboxEvent.objects.filter(
             received_at__lt=now - timedelta(days=30),
-            state__in=[InboxState.PROCESSED, InboxState.FAILED]),
+            state__in=[InboxState.PROCESSED, InboxState.FAILED, InboxState.SKIPPED]),
         delete_rows(InboxEvent)))

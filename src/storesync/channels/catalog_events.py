@@ -1,9 +1,10 @@
 """A channel's catalog webhooks applied to the listing mapping, the hub owning catalog and stock.
 
-A product changed on the channel (Shopify ``products/update``/``products/create``), a product
-deleted there (``products/delete``, WooCommerce ``product.deleted``), or an item whose SKU
-changed (a WooCommerce product or variation body) changes which hub variant each channel
-variant is tied to, by the rules of the first sync (``channels.initial``):
+A product created or changed on the channel (Shopify ``products/create``/``products/update``,
+WooCommerce ``product.created``/``product.updated``: a simple product, a variable product with
+its variations, or one variation) or deleted there (``products/delete``, WooCommerce
+``product.deleted``) changes which hub variant each channel variant is tied to, by the rules
+of the first sync (``channels.initial``):
 
 - a channel variant the hub does not list yet is matched by SKU and listed (its first push
   follows, so the channel shows the hub's quantity); no SKU, a SKU the hub lacks, or a SKU
@@ -14,6 +15,16 @@ variant is tied to, by the rules of the first sync (``channels.initial``):
   pending pushes: there is nothing left to push to) and the unlinking is recorded in the audit
   log with the reason, so a person can see what happened and why.
 
+A WooCommerce variation body names one variant of its parent (``ChannelProduct.complete``
+False): that variant is matched by the same rules, and the parent's other variants are left as
+they are (nothing of them is said, so nothing is unlinked).
+
+Webhooks can arrive out of order. The channel's own change time of what was applied is kept
+per product (``CatalogVersion``; per variation for a WooCommerce variation body, which is
+saved and dated on its own). An event dated before the one applied is not applied: its older
+variants and SKUs would replace newer ones. Same-second changes are applied (the platforms
+date to the second, so neither can be told older).
+
 The channel's own stock number is never taken: listing (or re-listing) queues a push of the
 hub's quantity, and stock-level events keep correcting the channel (``inbox._record_level``).
 Everything runs in the inbox event's transaction; no network.
@@ -22,12 +33,13 @@ Everything runs in the inbox event's transaction; no network.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from storesync.catalog.listings import ListingInput, listing_rebind
 from storesync.catalog.models import Listing, ListingStatus, Variant
 from storesync.channels.connectors.base import ChannelProduct, ChannelVariant
 from storesync.channels.initial import DUPLICATE_SKU, NO_SKU, UNKNOWN_SKU
-from storesync.channels.models import Connection, UnmatchedVariant
+from storesync.channels.models import CatalogVersion, Connection, UnmatchedVariant
 from storesync.channels.services import listing_add, queue_push
 from storesync.core.tenancy import workspace_scope
 from storesync.security import audit
@@ -83,19 +95,25 @@ def _default_location(connection: Connection) -> str:
     return locations.most_common(1)[0][0] if locations else ""
 
 
-def product_apply(*, connection: Connection, product: ChannelProduct) -> None:
+def product_apply(*, connection: Connection, product: ChannelProduct) -> str:
     """Bring the mapping of one channel product in line with what the channel now has (see
-    the module docstring). Idempotent: applying the same body twice changes nothing."""
+    the module docstring). Idempotent: applying the same body twice changes nothing.
+    Returns '' once applied, or why it was not: a newer change of the product is applied
+    already (the caller marks the event skipped with that reason)."""
     with workspace_scope(connection.workspace_id):
+        stale = _claim_version(connection, product)
+        if stale:
+            return stale
         listings = list(Listing.objects.select_related("variant").filter(
             connection_id=connection.id, external_product_id=product.external_id))
         by_external = {listing.external_variant_id: listing for listing in listings}
         present = {v.external_id for v in product.variants}
         location = next((lst.channel_location_id for lst in listings),
                         None) or _default_location(connection)
-        for listing in listings:
-            if listing.external_variant_id not in present:
-                _unlink(connection, listing, GONE)
+        if product.complete:
+            for listing in listings:
+                if listing.external_variant_id not in present:
+                    _unlink(connection, listing, GONE)
         skus = Counter(v.sku.strip() for v in product.variants if v.sku.strip())
         unmatched: list[UnmatchedVariant] = []
         for item in product.variants:
@@ -105,12 +123,57 @@ def product_apply(*, connection: Connection, product: ChannelProduct) -> None:
                 unmatched.append(_unmatched(connection, product_id=product.external_id,
                                             title=product.title, variant=item,
                                             location_id=location, reason=reason))
+        if product.complete:
+            UnmatchedVariant.objects.filter(connection_id=connection.id,
+                                            external_product_id=product.external_id).delete()
         UnmatchedVariant.objects.filter(connection_id=connection.id,
-                                        external_product_id=product.external_id).delete()
-        UnmatchedVariant.objects.filter(
-            connection_id=connection.id,
-            external_variant_id__in=[u.external_variant_id for u in unmatched]).delete()
+                                        external_variant_id__in=sorted(present)).delete()
         UnmatchedVariant.objects.bulk_create(unmatched)
+    return ""
+
+
+def _versions(product: ChannelProduct) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    """(channel id -> change time) deciding whether the event is stale, and those applying
+    it records. A whole product is judged by its own time; the variants it dates (WooCommerce
+    variations, read along with it) are recorded too, so a late body of one of them is
+    recognised. A body naming one variation is judged by that variation's time."""
+    dated = {v.external_id[:255]: v.updated_at for v in product.variants if v.updated_at}
+    if not product.complete:
+        return dated, dated
+    own = ({product.external_id[:255]: product.updated_at} if product.updated_at else {})
+    return own, {**dated, **own}
+
+
+def _claim_version(connection: Connection, product: ChannelProduct) -> str:
+    """Skip (returning why) when a newer change of this product is applied already; else
+    record this one's time. The version rows are locked first, in id order, so two events of
+    one product apply one after the other (PostgreSQL; SQLite's writers are serial anyway)
+    and the second sees the first's time."""
+    checked, recorded = _versions(product)
+    if not recorded:
+        return ""  # the channel sent no date: nothing to compare, applied as it comes
+    rows = CatalogVersion.objects.filter(connection_id=connection.id)
+
+    def ensure(versions: dict[str, datetime]) -> None:
+        CatalogVersion.objects.bulk_create(
+            [CatalogVersion(workspace_id=connection.workspace_id, connection_id=connection.id,
+                            external_id=key, updated_at=at)
+             for key, at in sorted(versions.items())], ignore_conflicts=True)
+
+    ensure(checked)
+    applied = dict(rows.select_for_update().filter(external_id__in=sorted(checked))
+                   .order_by("external_id").values_list("external_id", "updated_at"))
+    for key, at in sorted(checked.items()):
+        if applied[key] > at:
+            return (f"stale: this change of {key} on the channel ({at.isoformat()}) is "
+                    f"older than its change of {applied[key].isoformat()}, applied already")
+    ensure(recorded)
+    by_time: dict[datetime, list[str]] = {}
+    for key, at in recorded.items():
+        by_time.setdefault(at, []).append(key)
+    for at, keys in sorted(by_time.items()):  # one UPDATE per distinct time, never backwards
+        rows.filter(external_id__in=sorted(keys), updated_at__lt=at).update(updated_at=at)
+    return ""
 
 
 def _apply_variant(connection: Connection, product: ChannelProduct, item: ChannelVariant,
@@ -176,27 +239,3 @@ def product_removed(*, connection: Connection, resource_id: str) -> int:
         UnmatchedVariant.objects.filter(connection_id=connection.id,
                                         inventory_item_id=resource_id).delete()
     return len(gone)
-
-
-def item_sku_seen(*, connection: Connection, inventory_item_id: str, sku: str) -> None:
-    """A stock body named the SKU the channel has for this item (WooCommerce sends the
-    product or variation): when it is not the listed variant's SKU, match it again."""
-    sku = sku.strip()
-    with workspace_scope(connection.workspace_id):
-        listing = (Listing.objects.select_related("variant")
-                   .filter(connection_id=connection.id, inventory_item_id=inventory_item_id)
-                   .first())
-        if listing is None or not sku or listing.variant.sku == sku:
-            return
-        item = ChannelVariant(external_id=listing.external_variant_id,
-                              inventory_item_id=inventory_item_id, sku=sku)
-        product = ChannelProduct(external_id=listing.external_product_id, title="",
-                                 variants=(item,))
-        reason = _apply_variant(connection, product, item, listing,
-                                listing.channel_location_id, Counter([sku]),
-                                {item.external_id})
-        UnmatchedVariant.objects.filter(connection_id=connection.id,
-                                        external_variant_id=item.external_id).delete()
-        if reason:
-            _unmatched(connection, product_id=product.external_id, title="", variant=item,
-                       location_id=listing.channel_location_id, reason=reason).save()

@@ -118,10 +118,13 @@ def inbox_process(*, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> InboxState
     platform when the body is not enough) is applied through ``apply.apply_channel_order``;
     the stock it reserves or releases reaches every channel's outbox through inventory's
     signal. A body that cannot be read or applied falls back to reconciling the connection,
-    so a bad webhook delays an order, never loses it. Stock levels: the channel's quantity is
-    remembered on the listing and a push is queued when it is not what the hub says. Privacy
-    requests are held for the privacy engine; an uninstall shows on the connection's health.
-    Returns the new state (None if the event is gone or was already handled)."""
+    so a bad webhook delays an order, never loses it. Products: the mapping follows the
+    channel (``catalog_events.product_apply``), then the stock the body carried is recorded;
+    a change older than one already applied to the same product is ``skipped`` with the
+    reason in ``error``. Stock levels: the channel's quantity is remembered on the listing
+    and a push is queued when it is not what the hub says. Privacy requests are held for the
+    privacy engine; an uninstall shows on the connection's health. Returns the new state
+    (None if the event is gone or was already handled)."""
     with workspace_scope(workspace_id):
         event = (InboxEvent.objects.select_related("connection")
                  .filter(id=inbox_id, state=InboxState.RECEIVED).first())
@@ -140,15 +143,17 @@ def inbox_process(*, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> InboxState
         elif topic in ORDER_TOPICS:
             error = _apply_order(event.connection, record)
         elif isinstance(record, ChannelProduct):
-            catalog_events.product_apply(connection=event.connection, product=record)
+            stale = catalog_events.product_apply(connection=event.connection, product=record)
+            if stale:
+                # An older change arriving late: neither its variants nor its stock count.
+                state, error = InboxState.SKIPPED, stale
+            else:
+                for level in record.levels:
+                    _record_level(event.connection, level)
         elif topic == Topic.PRODUCT_DELETED:
             catalog_events.product_removed(connection=event.connection,
                                            resource_id=event.resource_id)
         elif isinstance(record, ChannelLevel):
-            if record.sku:
-                catalog_events.item_sku_seen(connection=event.connection,
-                                             inventory_item_id=record.inventory_item_id,
-                                             sku=record.sku)
             _record_level(event.connection, record)
         elif topic == Topic.APP_UNINSTALLED:
             # Every push will now fail as AuthFailed; say why on the connection's health.
@@ -168,7 +173,8 @@ ParsedRecord = ChannelOrder | ChannelProduct | ChannelLevel | ChannelRefund | No
 
 
 def _parse(event: InboxEvent) -> ParsedRecord:
-    """The event's record, or None when it cannot be read (the caller then reconciles)."""
+    """The event's record, or None when it cannot be read (the caller then reconciles).
+    A product event whose platform read failed in a way worth retrying raises instead."""
     connection = event.connection
     try:
         # The payload carries the buyer's address and email: read in an audited scope.
@@ -179,11 +185,21 @@ def _parse(event: InboxEvent) -> ParsedRecord:
                                 platform_topic=event.platform_topic, payload=payload,
                                 resource_id=event.resource_id)
         return connector_for(connection).parse_event(verified)
-    except (InvalidWebhook, ChannelError, LookupError, ValueError) as exc:
-        message = getattr(exc, "message", str(exc))
-        log.warning("webhook_unreadable", inbox_id=str(event.id), topic=event.topic,
-                    error=message)
-        return None
+    except ChannelError as exc:
+        if exc.retryable and event.topic == Topic.PRODUCT_UPDATED:
+            # The platform was read for what the body lacks (a variable product's
+            # variations, the shop's currency) and did not answer. Nothing reconciles the
+            # catalog later, so the task is retried rather than the change dropped.
+            raise
+        _unreadable(event, exc)
+    except (InvalidWebhook, LookupError, ValueError) as exc:
+        _unreadable(event, exc)
+    return None
+
+
+def _unreadable(event: InboxEvent, exc: Exception) -> None:
+    log.warning("webhook_unreadable", inbox_id=str(event.id), topic=event.topic,
+                error=getattr(exc, "message", str(exc)))
 
 
 def _apply_order(connection: Connection, record: ParsedRecord) -> str:

@@ -1,5 +1,6 @@
 """Connections to sales channels and the engine's own tables: the inbox of webhook events,
-the outbox of quantity pushes, reconciliation cursors and location mappings.
+the outbox of quantity pushes, reconciliation cursors, location mappings and the versions of
+the channel's products already applied.
 
 Credentials are secrets: encrypted, never logged or shown. Raw webhook payloads carry buyers'
 personal data (names, addresses, emails): encrypted, read only in an audited scope, and kept
@@ -76,6 +77,9 @@ class InboxState(models.TextChoices):
     FAILED = "failed"
     # Kept for a consumer that is not built yet (privacy requests): never dropped.
     HELD = "held"
+    # Read and deliberately not applied (a catalog change older than one already applied);
+    # ``error`` says why.
+    SKIPPED = "skipped"
 
 
 class InboxEvent(TenantModel):
@@ -206,6 +210,24 @@ class UnmatchedVariant(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["connection", "external_variant_id"],
                                     name="unmatched_variant_once")
+        ]
+
+
+class CatalogVersion(TenantModel):
+    """The channel's own change time of the newest catalog event applied for one of its
+    products, or for one WooCommerce variation (whose body arrives on its own):
+    ``external_id`` is the product's (or variation's) id on the channel. Webhooks can arrive
+    out of order; one dated before this is skipped rather than applied over the newer state.
+    Kept when the product is deleted, so a late update of it stays recognisably old."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=255)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "external_id"],
+                                    name="catalog_version_once")
         ]
 
 

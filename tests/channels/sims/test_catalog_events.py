@@ -5,15 +5,20 @@ number never replaces the hub's, and no variant is ever duplicated."""
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
 
 from storesync.catalog.models import Listing, Variant
-from storesync.channels import initial
-from storesync.channels.models import UnmatchedVariant
+from storesync.channels import inbox, initial
+from storesync.channels.models import InboxEvent, InboxState, UnmatchedVariant
 from storesync.channels.sandbox.shopify import payloads
 from storesync.channels.sandbox.shopify import state as st
 from storesync.core.tenancy import workspace_scope
@@ -162,7 +167,49 @@ def test_a_deleted_product_unlinks_its_listings(shop, shopify, shopify_receiver)
         assert Variant.objects.count() == 3  # the hub's catalog stays the hub's
 
 
-def test_woocommerce_sku_changes_and_deletions_follow_the_hub(workspace, woo, woo_receiver):
+@dataclass
+class WooShop:
+    """A WooCommerce store first-synced with the hub, and the relay of its webhooks."""
+
+    ws: Any
+    connection: Any
+    store: Any
+    api: httpx.Client
+    control: httpx.Client
+    receiver: Any
+    ids: dict[str, int]  # seeded simple products' SKU -> id
+    relayed: int = 0
+
+    def deliver(self) -> None:
+        self.control.post("/_sandbox/webhooks/flush", json={"timeout_s": 10})
+        answers = relay(self.receiver.events(), self.connection, start_at=self.relayed)
+        assert set(answers) <= {200}
+        self.relayed += len(answers)
+
+    def deliver_until(self, done: Callable[[], bool]) -> None:
+        # The store queues webhooks from a background thread and one change may send several:
+        # on a busy machine the one that matters can come a flush later. Bounded wait.
+        deadline = time.monotonic() + 30
+        self.deliver()
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.3)
+            self.deliver()
+
+    def stock(self, item_id: int) -> int:
+        found = self.store.products.get(item_id) or self.store.variations[item_id]
+        return int(found["stock_quantity"])
+
+
+# The seed numbers products on: the fixture's three are SB-00001..3, a product seeded next is
+# SB-00004 (its variations SB-00004-S/M/L when it is variable).
+HUB_WOO = {"HUB-WOO-NEW": 3, "HUB-WOO-OTHER": 8, "HUB-WOO-S": 7, "HUB-WOO-V-S": 3,
+           "SB-00004-S": 3, "SB-00004-M": 5}
+
+
+@pytest.fixture
+def woo_shop(workspace, woo, woo_receiver) -> Iterator[WooShop]:
+    """Three seeded products (two simple ones stocked 6 and 2 in the hub, first-synced) and
+    hub SKUs the store does not sell yet (``HUB_WOO``)."""
     from tests.channels.sims.conftest import WOO_KEY, WOO_SECRET, connect_woo
 
     ws = workspace.workspace.id
@@ -170,38 +217,184 @@ def test_woocommerce_sku_changes_and_deletions_follow_the_hub(workspace, woo, wo
     simple = sorted((p["sku"], p["id"]) for p in woo.sandbox.store.products.values()
                     if p.get("type") == "simple" and p.get("sku"))
     (sku_a, id_a), (sku_b, id_b) = simple[:2]
-    hub_catalog(ws, {sku_a: 6, sku_b: 2, "HUB-WOO-NEW": 3})
+    hub_catalog(ws, {sku_a: 6, sku_b: 2, **HUB_WOO})
     connection = connect_and_sync(connect_woo, woo, woo_receiver.url, ws)
-    api = httpx.Client(base_url=f"{woo.url}/wp-json/wc/v3", auth=(WOO_KEY, WOO_SECRET),
-                       timeout=10)
-    control = httpx.Client(base_url=woo.url, timeout=10)
+    with (httpx.Client(base_url=f"{woo.url}/wp-json/wc/v3", auth=(WOO_KEY, WOO_SECRET),
+                       timeout=10) as api,
+          httpx.Client(base_url=woo.url, timeout=10) as control):
+        shop = WooShop(ws, connection, woo.sandbox.store, api, control, woo_receiver,
+                       {sku_a: id_a, sku_b: id_b})
+        shop.deliver()  # what the first sync's pushes sent back
+        yield shop
 
-    relayed = {"count": 0}
 
-    def deliver() -> None:
-        control.post("/_sandbox/webhooks/flush", json={"timeout_s": 10})
-        answers = relay(woo_receiver.events(), connection, start_at=relayed["count"])
-        assert set(answers) <= {200}
-        relayed["count"] += len(answers)
+def _events(ws, connection, platform_topic: str) -> list[InboxEvent]:
+    with workspace_scope(ws):
+        return list(InboxEvent.objects.filter(connection=connection,
+                                              platform_topic=platform_topic)
+                    .order_by("received_at", "id"))
 
-    def deliver_until(done) -> None:
-        # The store queues webhooks from a background thread and one change may send several:
-        # on a busy machine the one that matters can come a flush later. Bounded wait.
-        deadline = time.monotonic() + 30
-        deliver()
-        while not done() and time.monotonic() < deadline:
-            time.sleep(0.3)
-            deliver()
 
-    deliver()
-    assert api.put(f"/products/{id_a}", json={"sku": "HUB-WOO-NEW"}).status_code == 200
-    deliver_until(lambda: "HUB-WOO-NEW" in _listings(ws, connection))
+def test_woocommerce_sku_changes_and_deletions_follow_the_hub(woo_shop):
+    ws, connection = woo_shop.ws, woo_shop.connection
+    (sku_a, id_a), (sku_b, id_b) = sorted(woo_shop.ids.items())
+
+    assert woo_shop.api.put(f"/products/{id_a}", json={"sku": "HUB-WOO-NEW"}).status_code == 200
+    woo_shop.deliver_until(lambda: "HUB-WOO-NEW" in _listings(ws, connection))
     listings = _listings(ws, connection)
     assert sku_a not in listings and listings["HUB-WOO-NEW"].external_variant_id == str(id_a)
-    assert woo.sandbox.store.products[id_a]["stock_quantity"] == 3  # the new SKU's stock
+    assert woo_shop.stock(id_a) == 3  # the new SKU's stock
 
-    assert api.delete(f"/products/{id_b}", params={"force": "true"}).status_code == 200
-    deliver_until(lambda: sku_b not in _listings(ws, connection))
+    assert woo_shop.api.delete(f"/products/{id_b}", params={"force": "true"}).status_code == 200
+    woo_shop.deliver_until(lambda: sku_b not in _listings(ws, connection))
     assert sku_b not in _listings(ws, connection)
     with workspace_scope(ws):
         assert AuditEvent.objects.filter(action="listing.unlinked").count() == 2
+
+
+def test_a_new_woocommerce_simple_product_is_listed_and_shows_the_hubs_stock(woo_shop):
+    ws, connection = woo_shop.ws, woo_shop.connection
+    created = woo_shop.api.post("/products", json={
+        "name": "Block-print tee", "type": "simple", "sku": "HUB-WOO-S",
+        "regular_price": "499.00", "manage_stock": True, "stock_quantity": 50})
+    assert created.status_code == 201
+    pid = created.json()["id"]
+
+    woo_shop.deliver_until(lambda: woo_shop.stock(pid) == 7)
+
+    listing = _listings(ws, connection)["HUB-WOO-S"]
+    assert (listing.external_product_id, listing.external_variant_id,
+            listing.inventory_item_id) == (str(pid), str(pid), str(pid))
+    assert woo_shop.stock(pid) == 7  # the hub's available, not the channel's 50
+    assert listing.last_channel_quantity == 7
+    [created_event] = _events(ws, connection, "product.created")
+    assert created_event.state == InboxState.PROCESSED
+    with workspace_scope(ws):
+        assert Variant.objects.count() == 2 + len(HUB_WOO)  # nothing created in the hub
+        [linked] = AuditEvent.objects.filter(action="listing.linked")
+    assert linked.detail["sku"] == "HUB-WOO-S"
+
+
+def test_a_new_woocommerce_variable_product_is_read_whole_and_listed(woo_shop):
+    """The parent's product.created names its variations by id only: they are read from the
+    store, matched by SKU, listed and pushed; a SKU the hub lacks is shown unmatched."""
+    ws, connection = woo_shop.ws, woo_shop.connection
+    [pid] = woo_shop.control.post("/_sandbox/seed", json={
+        "products": 1, "variable_every": 1}).json()["product_ids"]
+    variations = {woo_shop.store.variations[v]["sku"]: v
+                  for v in woo_shop.store.products[pid]["variations"]}
+    assert set(variations) == {"SB-00004-S", "SB-00004-M", "SB-00004-L"}
+    unknown_stock = woo_shop.stock(variations["SB-00004-L"])
+    woo_shop.control.post("/_sandbox/webhooks/flush", json={"timeout_s": 10})
+    [created] = woo_shop.receiver.events()[woo_shop.relayed:]
+    body = json.loads(created.body)
+    assert created.headers["X-WC-Webhook-Topic"] == "product.created"
+    assert body["type"] == "variable" and body["variations"] == sorted(variations.values())
+
+    woo_shop.deliver_until(lambda: woo_shop.stock(variations["SB-00004-M"]) == 5)
+
+    listings = _listings(ws, connection)
+    for sku in ("SB-00004-S", "SB-00004-M"):
+        vid = variations[sku]
+        assert (listings[sku].external_product_id, listings[sku].external_variant_id,
+                listings[sku].inventory_item_id) == (str(pid), str(vid), f"{pid}/{vid}")
+    assert f"GET /wp-json/wc/v3/products/{pid}/variations" in (
+        woo_shop.control.get("/_sandbox/state").json()["calls"])
+    assert woo_shop.stock(variations["SB-00004-S"]) == 3  # the hub's quantities
+    assert woo_shop.stock(variations["SB-00004-L"]) == unknown_stock  # never listed
+    unmatched = _unmatched(ws, connection)
+    assert {k: v for k, v in unmatched.items() if k.startswith("SB-00004")} == {
+        "SB-00004-L": initial.UNKNOWN_SKU}
+    with workspace_scope(ws):
+        assert AuditEvent.objects.filter(action="listing.linked").count() == 2
+
+
+def test_a_variable_product_the_store_fails_to_read_is_retried_not_dropped(woo_shop):
+    ws, connection = woo_shop.ws, woo_shop.connection
+    woo_shop.control.post("/_sandbox/faults", json={"error_count": 1, "error_status": 503})
+    [pid] = woo_shop.control.post("/_sandbox/seed", json={
+        "products": 1, "variable_every": 1}).json()["product_ids"]
+    woo_shop.deliver()  # the variations read answers 503: the job fails, to be retried
+
+    [event] = [e for e in _events(ws, connection, "product.created")
+               if e.resource_id == str(pid)]
+    assert event.state == InboxState.RECEIVED
+    assert "SB-00004-S" not in _listings(ws, connection)
+
+    assert inbox.inbox_process(workspace_id=ws, inbox_id=event.id) == InboxState.PROCESSED
+    assert {"SB-00004-S", "SB-00004-M"} <= set(_listings(ws, connection))
+
+
+def test_a_new_woocommerce_variation_is_listed_from_its_own_body(woo_shop):
+    """A variation added to a listed parent arrives as its own body (type variation): it is
+    matched without unlinking its siblings."""
+    ws, connection = woo_shop.ws, woo_shop.connection
+    parent = next(p for p in woo_shop.store.products.values() if p["type"] == "variable")
+    siblings = len(_listings(ws, connection))
+    answer = woo_shop.api.post(f"/products/{parent['id']}/variations", json={
+        "sku": "HUB-WOO-V-S", "regular_price": "899.00", "manage_stock": True,
+        "stock_quantity": 12, "attributes": [{"name": "Size", "option": "XL"}]})
+    vid = answer.json()["id"]
+
+    woo_shop.deliver_until(lambda: woo_shop.stock(vid) == 3)
+
+    listing = _listings(ws, connection)["HUB-WOO-V-S"]
+    assert listing.inventory_item_id == f"{parent['id']}/{vid}"
+    assert len(_listings(ws, connection)) == siblings + 1
+    with workspace_scope(ws):
+        assert not AuditEvent.objects.filter(action="listing.unlinked").exists()
+
+
+def test_an_older_woocommerce_update_arriving_late_is_skipped(woo_shop):
+    ws, connection = woo_shop.ws, woo_shop.connection
+    (sku_a, id_a), _ = sorted(woo_shop.ids.items())
+    woo_shop.control.post("/_sandbox/faults", json={"webhook_reorder": True})
+    woo_shop.api.put(f"/products/{id_a}", json={"sku": "HUB-WOO-NEW"})
+    woo_shop.control.post("/_sandbox/clock", json={"advance_s": 5})
+    woo_shop.api.put(f"/products/{id_a}", json={"sku": "HUB-WOO-OTHER"})
+
+    woo_shop.control.post("/_sandbox/webhooks/flush", json={"timeout_s": 10})
+    newer, older = woo_shop.receiver.events()[woo_shop.relayed:][:2]  # newest first
+    assert [json.loads(d.body)["sku"] for d in (newer, older)] == ["HUB-WOO-OTHER",
+                                                                   "HUB-WOO-NEW"]
+    assert relay([newer, older], connection) == [200, 200]
+    woo_shop.relayed += 2
+
+    listings = _listings(ws, connection)
+    assert "HUB-WOO-OTHER" in listings and "HUB-WOO-NEW" not in listings
+    assert sku_a not in listings
+    woo_shop.deliver_until(lambda: woo_shop.stock(id_a) == 8)
+    assert woo_shop.stock(id_a) == 8  # HUB-WOO-OTHER's, never HUB-WOO-NEW's 3
+    updates = [e for e in _events(ws, connection, "product.updated")
+               if e.resource_id == str(id_a)]
+    skipped = [e for e in updates if e.state == InboxState.SKIPPED]
+    assert len(skipped) == 1 and skipped[0].error.startswith("stale:")
+    with workspace_scope(ws):
+        assert not AuditEvent.objects.filter(action="listing.linked",
+                                             detail__sku="HUB-WOO-NEW").exists()
+
+
+def test_an_older_shopify_update_arriving_late_is_skipped(shop, shopify, shopify_receiver):
+    ws, connection, product, skus, _ = shop
+    variant = shopify.shop.variant_by_sku(skus[0])
+    start = product.updated_at
+    variant.sku, product.updated_at = "HUB-ONLY-1", start + timedelta(seconds=10)
+    older = payloads.product(product, shopify.shop)
+    variant.sku, product.updated_at = skus[0], start + timedelta(seconds=20)
+    newer = payloads.product(product, shopify.shop)
+
+    _deliver(shopify, shopify_receiver, connection, "products/update", newer)
+    _deliver(shopify, shopify_receiver, connection, "products/update", older)
+
+    assert set(_listings(ws, connection)) == set(skus)  # HUB-ONLY-1 never linked
+    first, second = _events(ws, connection, "products/update")
+    assert first.state == InboxState.PROCESSED
+    assert second.state == InboxState.SKIPPED and "older" in second.error
+    with workspace_scope(ws):
+        assert not AuditEvent.objects.filter(action="listing.unlinked").exists()
+
+    # A later change still applies.
+    variant.sku, product.updated_at = "HUB-ONLY-1", start + timedelta(seconds=30)
+    _deliver(shopify, shopify_receiver, connection, "products/update",
+             payloads.product(product, shopify.shop))
+    assert set(_listings(ws, connection)) == {"HUB-ONLY-1", skus[1]}

@@ -89,6 +89,9 @@ class ChannelVariant:
     weight_grams: int | None = None
     hsn_code: str = ""
     tracked: bool = True
+    # When the platform dates the variant itself (a WooCommerce variation, saved on its own):
+    # the catalog events keep the newest one applied and skip an older one arriving late.
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,12 @@ class ChannelProduct:
     option_names: tuple[str, ...] = ()
     variants: tuple[ChannelVariant, ...] = ()
     updated_at: datetime | None = None
+    # False when ``variants`` holds only what the body named (a WooCommerce variation body):
+    # the product's other variants are not gone, just not said.
+    complete: bool = True
+    # The stock the body carried with the product (a WooCommerce product or variation body
+    # is also its stock event): recorded like a stock-level event once the product is applied.
+    levels: tuple[ChannelLevel, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -415,7 +424,8 @@ class Connector(Protocol):
         ``fetch_levels`` read them (the connector may call the platform when the body is not
         enough). None for topics that carry no record (deletions, uninstall, privacy
         requests); ``InvalidWebhook`` or ``ChannelError`` when the body cannot be read, and
-        the engine then reconciles instead."""
+        the engine then reconciles instead (a product event whose platform read failed
+        retryably is retried: nothing reconciles the catalog)."""
         ...
 
     def erase_customer(self, subject: CustomerRef) -> PrivacyResult:

@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from storesync.channels.connectors.base import InvalidWebhook, Rejected, Topic
+from storesync.channels.connectors.base import (
+    ChannelLevel,
+    ChannelProduct,
+    InvalidWebhook,
+    Rejected,
+    Topic,
+)
 from storesync.channels.connectors.woocommerce.webhooks import SUBSCRIBED
 from tests.channels.connectors.woocommerce.conftest import WEBHOOK_SECRET, connect
 from tests.channels.sandbox.woocommerce.conftest import flush
@@ -162,3 +168,45 @@ def test_subscribing_without_the_webhook_secret_is_refused(woo, receiver):
     with pytest.raises(Rejected, match="webhook_secret"):
         connect(woo, webhook_secret="").ensure_subscriptions(address=receiver.url)
     assert receiver.received == []
+
+
+def test_product_bodies_are_read_as_products_with_their_stock(woo, control, connector,
+                                                              receiver):
+    connector.ensure_subscriptions(address=receiver.url)
+    simple_id, parent_id = control.post("/_sandbox/seed", json={
+        "products": 2, "variable_every": 2}).json()["product_ids"]
+    store = woo.sandbox.store
+    vids = store.products[parent_id]["variations"]
+    control.put(f"{API}/products/{parent_id}/variations/{vids[0]}", auth=_auth(woo),
+                json={"sku": "RENAMED-S"})
+    flush(control)
+    simple_created, parent_created, variation_updated = [
+        _verify(connector, d) for d in receiver.events()]
+
+    simple = connector.parse_event(simple_created)
+    assert isinstance(simple, ChannelProduct) and simple.complete
+    [only] = simple.variants
+    assert (only.external_id, only.inventory_item_id) == (str(simple_id), str(simple_id))
+    assert simple.levels == (ChannelLevel(str(simple_id), "default",
+                                          store.products[simple_id]["stock_quantity"],
+                                          sku=only.sku),)
+
+    # The parent names its variations by id; they are read now (the rename shows).
+    assert parent_created.payload["variations"] == vids
+    parent = connector.parse_event(parent_created)
+    assert isinstance(parent, ChannelProduct) and parent.complete
+    assert [v.external_id for v in parent.variants] == [str(v) for v in vids]
+    assert [v.inventory_item_id for v in parent.variants] == [f"{parent_id}/{v}" for v in vids]
+    assert parent.variants[0].sku == "RENAMED-S"
+    assert all(v.updated_at is not None for v in parent.variants)
+    assert {lv.inventory_item_id: lv.available for lv in parent.levels} == {
+        f"{parent_id}/{v}": store.variations[v]["stock_quantity"] for v in vids}
+
+    # A variation's own body: its parent naming that variation alone.
+    variation = connector.parse_event(variation_updated)
+    assert isinstance(variation, ChannelProduct) and not variation.complete
+    [named] = variation.variants
+    assert (variation.external_id, named.external_id, named.sku) == (
+        str(parent_id), str(vids[0]), "RENAMED-S")
+    assert named.updated_at is not None
+    assert [lv.inventory_item_id for lv in variation.levels] == [f"{parent_id}/{vids[0]}"]

@@ -299,3 +299,41 @@ def test_orders_filter_on_creation_and_on_change(woo, control):
     assert ids(modified_after=early["date_created_gmt"]) == sorted([early["id"], late["id"]])
     assert ids(before=late["date_created_gmt"]) == [early["id"]]
     assert ids(status="on-hold") == [early["id"]]
+
+
+def test_variations_are_listed_by_parent_and_a_new_one_is_its_own_created_event(
+        woo, control, receiver):
+    _hook(control, receiver, "product.created")
+    parent = control.post(f"{API}/products", auth=AUTH, json={
+        "name": "Kurta", "type": "variable",
+        "attributes": [{"name": "Size", "variation": True, "options": ["S", "M"]}]}).json()
+    assert parent["variations"] == []
+    made = control.post(f"{API}/products/{parent['id']}/variations", auth=AUTH, json={
+        "sku": "KURTA-S", "regular_price": "899.00", "manage_stock": True,
+        "stock_quantity": 4, "attributes": [{"name": "Size", "option": "S"}]})
+    assert made.status_code == 201 and made.json()["stock_quantity"] == 4
+    unmanaged = control.post(f"{API}/products/{parent['id']}/variations", auth=AUTH,
+                             json={"sku": "KURTA-M", "stock_quantity": 9})
+    assert unmanaged.json()["stock_quantity"] is None  # core clears it without manage_stock
+    duplicate = control.post(f"{API}/products/{parent['id']}/variations", auth=AUTH,
+                             json={"sku": "KURTA-S"})
+    assert duplicate.status_code == 400 and duplicate.json()["code"] == "product_invalid_sku"
+    orphan = control.post(f"{API}/products/999999/variations", auth=AUTH, json={"sku": "X"})
+    assert orphan.status_code == 404
+    flush(control)
+
+    bodies = [json.loads(d.body) for d in receiver.events()]
+    assert [(b["id"], b.get("type")) for b in bodies] == [
+        (parent["id"], "variable"), (made.json()["id"], "variation"),
+        (unmanaged.json()["id"], "variation")]
+    assert bodies[1]["parent_id"] == parent["id"] and bodies[1]["sku"] == "KURTA-S"
+
+    listed = control.get(f"{API}/products/{parent['id']}/variations", auth=AUTH)
+    assert [v["sku"] for v in listed.json()] == ["KURTA-S", "KURTA-M"]
+    assert listed.headers["X-WP-Total"] == "2"
+    # Core queries variations by post parent: no product (or a simple one) has none.
+    for other in (999999, control.post(f"{API}/products", auth=AUTH,
+                                       json={"name": "Tee"}).json()["id"]):
+        empty = control.get(f"{API}/products/{other}/variations", auth=AUTH)
+        assert empty.status_code == 200 and empty.json() == []
+        assert empty.headers["X-WP-Total"] == "0"

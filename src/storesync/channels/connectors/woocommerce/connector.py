@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -62,6 +64,8 @@ ORDERS_PER_PAGE = 50  # each order with refunds costs two more calls; keep pages
 UNCONDITIONAL = "unconditional: WooCommerce has no compare-and-set; expected was ignored"
 _SHIPMENT = re.compile(r"\[storesync shipment: ([0-9x,]*)\]")
 _ITEM = re.compile(r"^(\d+)(?:/(\d+))?$")
+CURRENCY_TTL_S = 600.0
+_CURRENCIES: dict[str, tuple[float, str]] = {}  # store URL -> (when read, currency)
 
 
 def _parse_item(inventory_item_id: str) -> tuple[int, int] | None:
@@ -95,18 +99,32 @@ class Connector:
 
     # --- shop ---------------------------------------------------------------------------
 
+    def _read_currency(self) -> str:
+        """The store's currency, read now (an authenticated call)."""
+        setting = self._client.request("GET", "/settings/general/woocommerce_currency")
+        currency = str(setting.get("value") or "") if isinstance(setting, dict) else ""
+        if not currency:
+            raise ChannelError("WooCommerce did not say the store's currency")
+        self._currency = currency
+        _CURRENCIES[self._client.base_url] = (time.monotonic(), currency)
+        return currency
+
     def _store_currency(self) -> str:
+        """The store's currency, remembered per store for ``CURRENCY_TTL_S``: every stock
+        change arrives as a product webhook whose prices need it, and the engine builds a
+        connector per webhook, so asking each time would double the calls of a busy store."""
         if self._currency is None:
-            setting = self._client.request("GET", "/settings/general/woocommerce_currency")
-            self._currency = str(setting.get("value") or "") if isinstance(setting, dict) else ""
-            if not self._currency:
-                raise ChannelError("WooCommerce did not say the store's currency")
+            remembered = _CURRENCIES.get(self._client.base_url)
+            if remembered and time.monotonic() - remembered[0] < CURRENCY_TTL_S:
+                self._currency = remembered[1]
+            else:
+                return self._read_currency()
         return self._currency
 
     def verify_credentials(self) -> ShopInfo:
         """The site's name (``/wp-json/``) and currency (an authenticated settings read,
-        which is what proves the keys)."""
-        currency = self._store_currency()
+        which is what proves the keys: always made, never remembered)."""
+        currency = self._read_currency()
         index = self._client.site_index()
         domain = urlsplit(str(index.get("url") or self._client.base_url)).netloc
         return ShopInfo(name=str(index.get("name") or domain), domain=domain,
@@ -352,9 +370,16 @@ class Connector:
 
         Orders: the body is the order, but without its refunds' lines (WooCommerce sends only
         ``refunds: [{id, total}]``) and, for ``order.deleted``, with nothing but the id; such
-        an order is read whole with ``fetch_order``. Products: a stock change saves the
-        product (or the variation), so a body that manages stock is its ``ChannelLevel``; a
-        variable product's parent carries no quantity of its own and gives None."""
+        an order is read whole with ``fetch_order``.
+
+        Products (``product.created``/``.updated``/``.restored``): the ``ChannelProduct``,
+        with the stock the body shows in ``levels`` (a stock change saves the product, so the
+        same topic is also the stock event). Three bodies arrive: a simple product (itself
+        its one variant); a variable product, whose ``variations`` are ids only, so they are
+        read with ``GET /products/<id>/variations`` (what the store has now); and a single
+        variation (``type: variation``, core's ``woocommerce_new_product_variation`` and
+        ``..._update_product_variation`` hooks), given as its parent naming that variation
+        alone (``complete`` False)."""
         payload = dict(event.payload)
         try:
             if event.topic in (Topic.ORDER_CREATED, Topic.ORDER_UPDATED,
@@ -363,15 +388,30 @@ class Connector:
                     return self.fetch_order(str(payload["id"]))
                 return mapping.order_from(payload, [], [])
             if event.topic is Topic.PRODUCT_UPDATED:
-                if payload.get("manage_stock") is not True or payload.get("stock_quantity") is None:
-                    return None
-                return ChannelLevel(event.resource_id or mapping.item_id(payload["id"]),
-                                    LOCATION_ID, int(payload["stock_quantity"]),
-                                    sku=str(payload.get("sku") or ""))
+                return self._product_event(payload)
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidWebhook(f"unreadable {event.platform_topic} body: {exc}",
                                  status=400) from None
         return None
+
+    def _product_event(self, body: dict[str, Any]) -> ChannelProduct:
+        currency = self._store_currency()
+        if body.get("type") == "variation" and body.get("parent_id"):
+            product = mapping.variation_product(body, currency)
+            level = mapping.level_of(body, product.variants[0].inventory_item_id,
+                                     LOCATION_ID)
+            return replace(product, levels=(level,) if level else ())
+        variations: list[Any] = []
+        if body.get("type") == "variable":
+            for page in self._client.pages(f"/products/{int(body['id'])}/variations"):
+                variations.extend(page.items)
+        product = mapping.product_from(body, variations, currency)
+        # The parent's own quantity (shared by variations whose stock it manages), then each
+        # variation's: read just now, so as fresh as the body or fresher.
+        levels = [mapping.level_of(body, mapping.item_id(body["id"]), LOCATION_ID)]
+        levels.extend(mapping.level_of(v, mapping.item_id(body["id"], v["id"]), LOCATION_ID)
+                      for v in variations)
+        return replace(product, levels=tuple(x for x in levels if x is not None))
 
     def _webhooks(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

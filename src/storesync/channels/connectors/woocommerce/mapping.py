@@ -25,6 +25,7 @@ from typing import Any
 
 from storesync.channels.connectors.base import (
     ChannelAddress,
+    ChannelLevel,
     ChannelOrder,
     ChannelOrderLine,
     ChannelPayment,
@@ -81,7 +82,7 @@ def _decimal(amount: Any, field: str) -> Decimal:
 
 
 def _variant(item: Json, currency: str, *, inventory_item_id: str, title: str,
-             options: tuple[str, ...] = ()) -> ChannelVariant:
+             options: tuple[str, ...] = (), dated: bool = False) -> ChannelVariant:
     regular = item.get("regular_price") or item.get("price") or "0"
     sale = item.get("sale_price") or ""
     return ChannelVariant(
@@ -89,22 +90,35 @@ def _variant(item: Json, currency: str, *, inventory_item_id: str, title: str,
         sku=str(item.get("sku") or ""), title=title, options=options,
         price_minor=minor(sale or regular, currency, "price"),
         compare_at_minor=minor(regular, currency, "regular_price") if sale else None,
-        tracked=bool(item.get("manage_stock")))
+        tracked=bool(item.get("manage_stock")),
+        updated_at=when(item.get("date_modified_gmt")) if dated else None)
+
+
+def _variation(parent_id: Any, variation: Json, currency: str,
+               title: str | None = None) -> ChannelVariant:
+    # A variation whose stock the parent manages (manage_stock "parent") shares the parent's
+    # quantity: its inventory item is the parent product.
+    options = tuple(str(a.get("option", "")) for a in variation.get("attributes") or [])
+    return _variant(variation, currency, inventory_item_id=(
+        item_id(parent_id) if variation.get("manage_stock") == "parent"
+        else item_id(parent_id, variation["id"])),
+        title=" / ".join(options) if title is None else title, options=options, dated=True)
+
+
+def level_of(item: Json, inventory_item_id: str, location_id: str) -> ChannelLevel | None:
+    """The quantity a product or variation object shows, when it manages its own stock (an
+    item without a quantity has only a stock status on WooCommerce)."""
+    if item.get("manage_stock") is not True or item.get("stock_quantity") is None:
+        return None
+    return ChannelLevel(inventory_item_id, location_id, int(item["stock_quantity"]),
+                        sku=str(item.get("sku") or ""))
 
 
 def product_from(product: Json, variations: Sequence[Json], currency: str) -> ChannelProduct:
     """One product; a variable product carries one variant per variation."""
     attributes = product.get("attributes") or []
     if product.get("type") == "variable":
-        # A variation whose stock the parent manages (manage_stock "parent") shares the
-        # parent's quantity: its inventory item is the parent product.
-        variants = tuple(_variant(
-            v, currency, inventory_item_id=(
-                item_id(product["id"]) if v.get("manage_stock") == "parent"
-                else item_id(product["id"], v["id"])),
-            title=" / ".join(str(a.get("option", "")) for a in v.get("attributes") or []),
-            options=tuple(str(a.get("option", "")) for a in v.get("attributes") or []))
-            for v in variations)
+        variants = tuple(_variation(product["id"], v, currency) for v in variations)
     else:
         variants = (_variant(product, currency, inventory_item_id=item_id(product["id"]),
                              title=str(product.get("name", ""))),)
@@ -115,6 +129,17 @@ def product_from(product: Json, variations: Sequence[Json], currency: str) -> Ch
         tags=tuple(str(t.get("name", "")) for t in product.get("tags") or []),
         option_names=tuple(str(a.get("name", "")) for a in attributes if a.get("variation")),
         variants=variants, updated_at=when(product.get("date_modified_gmt")))
+
+
+def variation_product(variation: Json, currency: str) -> ChannelProduct:
+    """A variation body (``type: variation``, what a webhook carries when one variation is
+    created or saved) as its parent product naming only that variant: ``complete`` is
+    False, so the parent's other variations are left as they are."""
+    parent_id = variation["parent_id"]
+    # Core names a variation "<parent> - <options>": that name alone says which one it is.
+    return ChannelProduct(external_id=str(parent_id), title=str(variation.get("name", "")),
+                          variants=(_variation(parent_id, variation, currency, title=""),),
+                          complete=False)
 
 
 def _line(line: Json, currency: str) -> ChannelOrderLine:

@@ -6,6 +6,9 @@ and core's controllers for what the reference leaves out:
 - Errors: ``{"code": ..., "message": ..., "data": {"status": ...}}`` (``WP_Error``).
 - Collections: ``page`` and ``per_page`` (1..100, else 400 ``rest_invalid_param``), headers
   ``X-WP-Total``, ``X-WP-TotalPages`` and ``Link`` with ``rel="prev"``/``rel="next"``.
+- Variations: ``GET /products/<id>/variations`` lists by post parent, so an id without
+  variations (or no product at all) answers an empty page, not 404;
+  ``POST /products/<id>/variations`` creates one (``product.created`` carries it).
 - Batches (``/products/batch``, ``/products/<id>/variations/batch``):
   ``create``/``update``/``delete`` together at most 100 objects
   (``woocommerce_rest_batch_items_limit``), else 413
@@ -160,6 +163,7 @@ class Rest:
                 ("PUT", r"/products/(?P<id>\d+)", self.product_update),
                 ("DELETE", r"/products/(?P<id>\d+)", self.product_delete),
                 ("GET", r"/products/(?P<id>\d+)/variations", self.variations),
+                ("POST", r"/products/(?P<id>\d+)/variations", self.variation_create),
                 ("PUT", r"/products/(?P<id>\d+)/variations/batch", self.variations_batch),
                 ("PUT", r"/products/(?P<id>\d+)/variations/(?P<vid>\d+)",
                  self.variation_update),
@@ -234,12 +238,19 @@ class Rest:
         return Response(200, self.store.delete_product(int(match["id"])))
 
     def variations(self, request: Request, match: re.Match[str]) -> Response:
-        product = self.store.item(int(match["id"]))
+        # Core lists the variations whose post parent is the id (a plain query): an id that
+        # is no product, or a simple product, has none, and the answer is an empty page.
         include = _ids(request.query, "include")
         with self.store.lock:
-            items = [self.store.view(self.store.variations[v]) for v in product["variations"]
+            product = self.store.products.get(int(match["id"]))
+            items = [self.store.view(self.store.variations[v])
+                     for v in (product["variations"] if product else ())
                      if include is None or v in include]
         return paginate(request, sorted(items, key=lambda v: v["id"]))
+
+    def variation_create(self, request: Request, match: re.Match[str]) -> Response:
+        created = self.store.create_variation(int(match["id"]), request.body or {})
+        return Response(201, self.store.view(created))
 
     def variation_update(self, request: Request, match: re.Match[str]) -> Response:
         item = self.store.item(int(match["id"]), int(match["vid"]))

@@ -156,14 +156,36 @@ class Store:
             self.emit("product.created", pid)
             return pid
 
+    def create_variation(self, product_id: int, spec: Json) -> Json:
+        """``POST /products/<id>/variations``: core saves the variation and fires
+        ``woocommerce_new_product_variation``, which ``product.created`` listens to, so the
+        webhook carries the variation itself (``type: variation``)."""
+        with self.lock:
+            parent = self.products.get(product_id)
+            if parent is None:
+                raise StoreError("woocommerce_rest_product_variation_invalid_parent",
+                                 "Invalid parent product.", 404)
+            self._check_sku(str(spec.get("sku") or ""))
+            quantity = spec.get("stock_quantity")
+            if quantity is not None and (not isinstance(quantity, int)
+                                         or isinstance(quantity, bool)):
+                raise StoreError("rest_invalid_param",
+                                 "Invalid parameter(s): stock_quantity", 400)
+            vid = self._create_variation(parent, spec)
+            self.emit("product.created", vid)
+            return self.variations[vid]
+
     def _create_variation(self, parent: Json, spec: Json) -> int:
         vid = self.new_id()
+        managed = bool(spec.get("manage_stock", False))
         variation: Json = {
             "id": vid, "parent_id": parent["id"], "sku": spec.get("sku", ""),
             "status": "publish", "price": spec.get("regular_price", ""),
             "regular_price": spec.get("regular_price", ""), "sale_price": "",
-            "manage_stock": bool(spec.get("manage_stock", False)),
-            "stock_quantity": spec.get("stock_quantity"), "stock_status": "instock",
+            "manage_stock": managed,
+            # Core clears the quantity of a variation that does not manage stock.
+            "stock_quantity": spec.get("stock_quantity") if managed else None,
+            "stock_status": "instock",
             "weight": spec.get("weight", ""), "attributes": spec.get("attributes", []),
             "meta_data": [],
         }
