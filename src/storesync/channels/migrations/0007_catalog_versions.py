@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('channels', '0005_privacy_propagation'),
+        ('channels', '0006_restriction_propagation'),
         ('core', '0003_job'),
     ]
 
