@@ -20,8 +20,12 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from storesync.catalog.listings import listing_record_channel_quantities, listings_by_ids
-from storesync.catalog.models import Listing, ListingStatus
+from storesync.catalog.listings import (
+    PushTarget,
+    listing_record_channel_quantities,
+    listings_to_push,
+)
+from storesync.catalog.models import ListingStatus
 from storesync.channels import fulfillments, outbox
 from storesync.channels.connectors.base import (
     ChannelError,
@@ -133,8 +137,8 @@ def _push_fulfillments(connection: Connection, connector: Connector,
 def _push_round(connection: Connection, connector: Connector,
                 due: Sequence[outbox.DueListing], report: DrainReport) -> None:
     workspace_id = connection.workspace_id
-    listings = listings_by_ids(workspace_id=workspace_id,
-                               listing_ids=[group.listing_id for group in due])
+    listings = listings_to_push(workspace_id=workspace_id,
+                                listing_ids=[group.listing_id for group in due])
     unlisted = [group for group in due if group.listing_id in listings
                 and listings[group.listing_id].status != ListingStatus.ACTIVE]
     if unlisted:  # unlisted since the change: nothing to tell the channel
@@ -184,7 +188,8 @@ def _catch_up_orders(connection: Connection, connector: Connector) -> None:
                     error=exc.message)
 
 
-def _refresh(connection: Connection, connector: Connector, listings: Sequence[Listing]) -> None:
+def _refresh(connection: Connection, connector: Connector,
+             listings: Sequence[PushTarget]) -> None:
     """Read what the channel shows now for these listings and remember it as ``expected``."""
     levels = connector.fetch_levels([listing.inventory_item_id for listing in listings])
     seen = {(level.inventory_item_id, level.location_id): level.available for level in levels}
@@ -198,9 +203,9 @@ def _refresh(connection: Connection, connector: Connector, listings: Sequence[Li
                                       quantities=quantities, pushed=False)
 
 
-def _push(connection: Connection, connector: Connector, listings: Sequence[Listing],
+def _push(connection: Connection, connector: Connector, listings: Sequence[PushTarget],
           groups: dict[uuid.UUID, outbox.DueListing], report: DrainReport, *,
-          last_try: bool) -> list[Listing]:
+          last_try: bool) -> list[PushTarget]:
     """One push call. Settles OK and FAILED results; returns the listings that came back
     STALE (on the last try they count as a retryable failure instead)."""
     quantities = channel_quantities(connection=connection, listings=listings)
@@ -210,11 +215,11 @@ def _push(connection: Connection, connector: Connector, listings: Sequence[Listi
                               location_id=listing.channel_location_id,
                               quantity=quantities[listing.id],
                               expected=listing.last_channel_quantity,
-                              sku=listing.variant.sku)
+                              sku=listing.sku)
                for listing in listings]
     results = connector.push_quantities(updates)
     done: dict[uuid.UUID, int] = {}
-    stale: list[Listing] = []
+    stale: list[PushTarget] = []
     failures: list[tuple[outbox.DueListing, str, bool]] = []
     answered: set[uuid.UUID] = set()
     for result in results:

@@ -11,11 +11,24 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Protocol
 
-from storesync.catalog.models import Listing
 from storesync.channels.models import Connection, LocationMapping
 from storesync.core.tenancy import workspace_scope
 from storesync.inventory.models import Level
+
+
+class Sold(Protocol):
+    """What the quantity of a listing depends on: a ``Listing`` or a ``PushTarget``."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def variant_id(self) -> uuid.UUID: ...
+    @property
+    def channel_location_id(self) -> str: ...
+    @property
+    def safety_buffer(self) -> int | None: ...
 
 
 def _mapped_locations(connection: Connection) -> dict[str, set[uuid.UUID]] | None:
@@ -28,7 +41,7 @@ def _mapped_locations(connection: Connection) -> dict[str, set[uuid.UUID]] | Non
 
 
 def channel_quantities(*, connection: Connection,
-                       listings: Iterable[Listing]) -> dict[uuid.UUID, int]:
+                       listings: Iterable[Sold]) -> dict[uuid.UUID, int]:
     """listing id -> the quantity to show on the channel now (see the module docstring)."""
     listings = list(listings)
     with workspace_scope(connection.workspace_id):
