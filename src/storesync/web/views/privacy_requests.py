@@ -1,6 +1,6 @@
 """Settings → Privacy requests: the staff queue, by deadline, overdue flagged, and one
 request's page with its actions (approve, reject with a reason, lift a restriction, retry a
-recipient)."""
+recipient, record a processor's answer to its notice)."""
 
 from __future__ import annotations
 
@@ -39,12 +39,22 @@ def _act(request: HttpRequest, request_id: uuid.UUID) -> str:
         return "Rejected; the requester sees the reason."
     if action == "lift":
         services.restriction_lift(workspace_id=wid, request_id=request_id, actor=actor)
-        return ("Restriction lifted: the channels and service providers that received the "
-                "data are told in the background.")
+        return ("Lift under way: the requester is emailed first (GDPR Art. 18(3)); then the "
+                "restriction is lifted and the channels and service providers that received "
+                "the data are told in the background.")
     if action == "retry":
         propagation.propagation_retry(workspace_id=wid, propagation_id=uuid.UUID(
             request.POST.get("propagation_id", "")))
-        return "Retry queued: the channel is called again in the background."
+        return "Retry queued: the recipient is told again in the background."
+    if action == "answer":
+        row = propagation.propagation_answer_record(
+            workspace_id=wid, request_id=request_id,
+            propagation_id=request.POST.get("propagation_id", ""),
+            outcome=request.POST.get("outcome", ""), note=request.POST.get("note", ""),
+            actor=actor)
+        if row.state == "succeeded":
+            return f"Recorded: {row.recipient_name} confirmed."
+        return f"Recorded: {row.recipient_name} refused or could not comply."
     raise Http404("Unknown action.")
 
 
