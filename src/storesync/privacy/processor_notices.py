@@ -163,6 +163,7 @@ def references_capture(request: DataSubjectRequest, subject: Subject, action: st
 class Notice:
     subject: str
     body: str
+    names_contact: bool  # the body carries the contact captured for the person
 
 
 FLAG_DUTIES = {
@@ -243,11 +244,11 @@ def notice_compose(*, row: Propagation, processor: Processor, shared: Shared | N
         orders = {str(pk): (name or f"#{number}") for pk, name, number in Order.objects.filter(
             id__in=shared.order_ids if shared else ()).values_list("id", "name", "number")}
     person = [f"  orders {', '.join(sorted(orders.values()))}"] if orders else []
-    if row.subject_reference:
-        with personal_data_access(actor=ACTOR, workspace_id=workspace.id,
-                                  purpose=Purpose.DATA_SUBJECT_REQUEST):
-            person.append(f"  the contact details you received from us: "
-                          f"{row.subject_reference}")
+    with personal_data_access(actor=ACTOR, workspace_id=workspace.id,
+                              purpose=Purpose.DATA_SUBJECT_REQUEST):
+        contact = row.subject_reference
+    if contact:
+        person.append(f"  the contact details you received from us: {contact}")
     now = timezone.now()
     reply_by = request.due_at if request.due_at > now + timedelta(days=2) else (
         now + timedelta(days=REPLY_DAYS_AFTER_DUE))
@@ -281,7 +282,7 @@ def notice_compose(*, row: Propagation, processor: Processor, shared: Shared | N
         workspace.name,
     ])
     return Notice(f"Data-subject request {request.id}: {title} - please act and confirm "
-                  f"({workspace.name})", body)
+                  f"({workspace.name})", body, bool(contact))
 
 
 # --- sending, from the worker ---------------------------------------------------------------
@@ -332,7 +333,7 @@ def processor_notify(*, workspace_id: uuid.UUID, propagation_id: uuid.UUID) -> s
                              "to": processor.privacy_email, "action": row.action,
                              "categories": sorted(shared.categories) if shared else [],
                              "orders": len(shared.order_ids) if shared else 0,
-                             "contact_included": bool(row.subject_reference)})
+                             "contact_included": notice.names_contact})
         return row.state
 
 
