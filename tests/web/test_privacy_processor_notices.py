@@ -117,3 +117,6 @@ def test_the_lift_says_the_requester_is_emailed_first_and_shows_the_notice(
     assert "Requester told of the lift" in lifted and "before the lift" in lifted
     assert 'value="lift"' not in lifted
     assert any(EMAIL in m.to and "about to lift" in m.body for m in mail.outbox)
+    with workspace_scope(workspace.workspace.id):
+        outcome = DataSubjectRequest.objects.get(id=request.id).outcome
+    assert outcome["lift_notice"]["sent_at"] <= outcome["lifted_at"]

@@ -55,6 +55,10 @@ NO_CONTACT = ("no privacy contact on file for {name}: add its privacy email on t
 NOTHING_TO_CORRECT = "nothing to tell: the correction changes no data this processor received"
 TITLES = {"erasure": "erasure", "correction": "correction",
           "restriction": "restriction of processing", "restriction_lift": "restriction lifted"}
+CONFIRM_EXAMPLES = {"erasure": "erased on 20 November 2026",
+                    "correction": "corrected on 20 November 2026",
+                    "restriction": "restricted on 20 November 2026",
+                    "restriction_lift": "noted on 20 November 2026"}
 REPLY_DAYS_AFTER_DUE = 14  # when the request's own deadline has passed (a lift, months later)
 
 
@@ -188,7 +192,7 @@ def _corrections(request: DataSubjectRequest, shared: Shared | None) -> list[str
     changes.pop("message", None)
     customer_categories = field_categories(Customer)
     received = shared.categories if shared else set()
-    return [f"  {name.replace('_', ' ')}: {value}" for name, value in sorted(changes.items())
+    return [f"    {name.replace('_', ' ')}: {value}" for name, value in sorted(changes.items())
             if customer_categories.get(name) in received]
 
 
@@ -273,11 +277,11 @@ def notice_compose(*, row: Propagation, processor: Processor, shared: Shared | N
         f"Data categories: {', '.join(sorted(shared.categories)) if shared else 'none'}",
         "",
         "What to do:",
-        *duties,
+        *(line if line.startswith("  ") else f"  {line}" for line in duties),
         "",
         f"Please reply to this email by {reply_by:%d %B %Y}, quoting the request reference, "
-        "to confirm what you did (for example \"erased on 20 November 2026\"), or to tell us "
-        "why you cannot comply.",
+        f"to confirm what you did (for example \"{CONFIRM_EXAMPLES[row.action]}\"), or to "
+        "tell us why you cannot comply.",
         "",
         workspace.name,
     ])

@@ -5,6 +5,8 @@ recipient, record a processor's answer to its notice)."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -58,6 +60,15 @@ def _act(request: HttpRequest, request_id: uuid.UUID) -> str:
     raise Http404("Unknown action.")
 
 
+def _lift_times(outcome: dict[str, Any]) -> dict[str, datetime | None]:
+    """The lift's moments, as datetimes the page shows in the workspace's zone."""
+    notice = outcome.get("lift_notice") or {}
+    raw = {"requested_at": outcome.get("lift_requested_at"),
+           "notice_sent_at": notice.get("sent_at"), "lifted_at": outcome.get("lifted_at")}
+    return {name: datetime.fromisoformat(value) if value else None
+            for name, value in raw.items()}
+
+
 @require_http_methods(["GET", "POST"])
 @member_required(Perm.MANAGE_PRIVACY)
 def detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
@@ -73,7 +84,7 @@ def detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
             messages.error(request, getattr(exc, "message", "That recipient does not exist."))
         return redirect("web:privacy_detail", request_id=request_id)
     return render(request, "storesync/settings/privacy_detail.html", {
-        "item": item, "req": item.request,
+        "item": item, "req": item.request, "lift": _lift_times(item.request.outcome),
         "details": selectors.request_details(request=item.request, actor=member.actor),
         "propagations": selectors.request_propagations(workspace_id=member.workspace.id,
                                                        request_id=request_id)})
