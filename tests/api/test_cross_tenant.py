@@ -65,6 +65,8 @@ SAMPLE_BODIES = {
     ("put", "/api/v1/privacy/breaches/{breach_id}/notices/{kind}"): {"text": "Mallory"},
     ("post", "/api/v1/privacy/breaches/{breach_id}/notices/{kind}/sent"): {},
     ("post", "/api/v1/privacy/requests/{request_id}/actions"): {"action": "approve"},
+    ("post", "/api/v1/privacy/requests/{request_id}/propagations/{propagation_id}/answer"): {
+        "outcome": "confirmed", "note": "Mallory confirmed"},
     ("post", "/api/v1/privacy/public/{slug}/requests/{request_id}/verify"): {"code": "123456"},
 }
 MULTIPART = {("post", "/api/v1/products/{product_id}/images")}
@@ -157,6 +159,8 @@ def test_every_endpoint_refuses_other_workspaces_ids(owner_api, other_api, other
         "breach_id": breach["id"],
         "kind": "authority",
         "request_id": request["request_id"],
+        # Any recipient of their request is out of reach: the request is not found first.
+        "propagation_id": "0190c3c4-0000-7000-8000-000000000003",
         "slug": "acme",
     }
     checked = 0

@@ -175,8 +175,8 @@ def test_the_request_shows_who_is_told_of_the_restriction_and_of_its_lift(
     assert body["status"] == "in_progress" and body["outcome"]["recipients"] == 1
     [row] = body["propagations"]
     assert (row["recipient_type"], row["recipient_name"], row["action"], row["state"]) == (
-        "processor", courier.name, "restriction", "pending")
-    assert "no receiver" in row["last_error"] and row["note"] == ""
+        "processor", courier.name, "restriction", "waiting")
+    assert "no privacy contact on file" in row["last_error"] and row["note"] == ""
 
     lifted = owner_api.post(f"/api/v1/privacy/requests/{request.id}/actions",
                             {"action": "lift_restriction"})

@@ -47,9 +47,9 @@ def test_the_request_page_lists_the_recipients_told_of_the_restriction_and_its_l
     url = f"/settings/privacy/requests/{request.id}/"
     page = owner_client.get(url).content.decode()
     assert "What the recipient did" in page and f"processor {courier.name}" in page
-    assert "<td>restriction</td><td>pending</td>" in page
+    assert "<td>restriction</td><td>waiting</td>" in page  # no privacy contact on file
     assert 'value="lift"' in page  # the courier has not confirmed; lifting need not wait
     lifted = owner_client.post(url, {"action": "lift"}, follow=True).content.decode()
     assert "told in the background" in lifted
-    assert "<td>restriction_lift</td><td>pending</td>" in lifted
+    assert "<td>restriction_lift</td><td>waiting</td>" in lifted
     assert 'value="lift"' not in lifted

@@ -292,6 +292,9 @@ class ProcessorIn(Strict):
     country: str = Field(max_length=2)
     safeguard: str = Field(max_length=10)
     contract_reference: str = Field("", max_length=200)
+    privacy_email: str = Field("", max_length=254, description=(
+        "where notices of erasures, corrections and restrictions go (GDPR Art. 19); "
+        "without one they wait on the request's page"))
 
 
 class ProcessorPatch(Strict):
@@ -301,6 +304,8 @@ class ProcessorPatch(Strict):
     country: str | None = Field(None, max_length=2)
     safeguard: str | None = Field(None, max_length=10)
     contract_reference: str | None = Field(None, max_length=200)
+    privacy_email: str | None = Field(None, max_length=254, description=(
+        "\"\" removes it; adding one sends the notices that waited for it"))
     active: bool | None = None
 
 
@@ -312,6 +317,7 @@ class ProcessorOut(Schema):
     country: str
     safeguard: str
     contract_reference: str
+    privacy_email: str
     builtin: bool
     active: bool
 

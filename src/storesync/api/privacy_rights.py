@@ -77,7 +77,10 @@ def patch_settings(request: HttpRequest, payload: SettingsIn) -> Any:
 
 class PropagationOut(Schema):
     """One recipient told of the request: ``action`` is erasure, correction, restriction or
-    restriction_lift; ``note`` says what the recipient did once it confirmed."""
+    restriction_lift; ``state`` pending (due to be sent), sent (a processor was emailed and
+    its answer is awaited: record it with ``.../answer``), waiting (no privacy contact on file
+    for the processor), succeeded or failed; ``note`` says what the recipient did or
+    answered."""
 
     id: uuid.UUID
     recipient_type: str
@@ -88,6 +91,7 @@ class PropagationOut(Schema):
     attempts: int
     last_error: str
     note: str
+    notified_at: datetime | None
     confirmed_at: datetime | None
 
 
@@ -151,7 +155,8 @@ class ActionIn(Strict):
 
 @router.post("/requests/{request_id}/actions", response=RequestOut,
              summary="Act on a request: approve (run it), reject (with a reason), lift a "
-                     "restriction, retry a propagation")
+                     "restriction (the requester is emailed first, then it is lifted: GDPR "
+                     "Art. 18(3)), retry a propagation (a processor's notice is sent again)")
 def act(request: HttpRequest, request_id: str, payload: ActionIn) -> dict[str, Any]:
     who = require(request, Perm.MANAGE_PRIVACY)
     wid = who.workspace_id
@@ -168,6 +173,30 @@ def act(request: HttpRequest, request_id: str, payload: ActionIn) -> dict[str, A
         if payload.propagation_id is None:
             raise ValidationError("required for retry_propagation", field="propagation_id")
         propagation.propagation_retry(workspace_id=wid, propagation_id=payload.propagation_id)
+    return _view(selectors.request_get(workspace_id=wid, request_id=item.request.id),
+                 with_propagations=True)
+
+
+class AnswerIn(Strict):
+    outcome: str = Field(max_length=20, description="confirmed, or refused (it refused or "
+                                                    "could not comply)")
+    note: str = Field("", max_length=500, description=(
+        "what the processor answered and how, e.g. \"DHL confirmed deletion by email "
+        "2026-11-20\"; no personal data"))
+
+
+@router.post("/requests/{request_id}/propagations/{propagation_id}/answer",
+             response=RequestOut,
+             summary="Record a processor's answer to its notice: confirmed (the row succeeds; "
+                     "the request completes once every recipient has) or refused")
+def answer(request: HttpRequest, request_id: str, propagation_id: str,
+           payload: AnswerIn) -> dict[str, Any]:
+    who = require(request, Perm.MANAGE_PRIVACY)
+    wid = who.workspace_id
+    item = selectors.request_get(workspace_id=wid, request_id=request_id)
+    propagation.propagation_answer_record(
+        workspace_id=wid, request_id=item.request.id, propagation_id=propagation_id,
+        outcome=payload.outcome, note=payload.note, actor=who.actor)
     return _view(selectors.request_get(workspace_id=wid, request_id=item.request.id),
                  with_propagations=True)
 

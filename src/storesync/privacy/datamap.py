@@ -103,6 +103,11 @@ CATEGORIES: dict[str, Category] = {c.name: c for c in (
     Category("user.request.export", "An access export waiting to be downloaded",
              ("data_subject_request",), LegalBasis.LEGAL_OBLIGATION,
              "until downloaded or 7 days", ()),
+    Category("user.request.recipient_reference", "How a processor knows a person who asked for "
+             "erasure, correction or restriction (the email or phone it received), when no "
+             "order reference identifies them", ("data_subject_request",),
+             LegalBasis.LEGAL_OBLIGATION, "until the processor answered the notice",
+             ("the processor told of the request",)),
     Category("user.channel.webhook_payload", "Raw webhook bodies from sales channels (orders "
              "with the buyer's contact and address)", ("order_fulfilment",), LegalBasis.CONTRACT,
              "30 days after arrival (privacy requests held until handled)", ()),
@@ -154,6 +159,8 @@ PLAIN_ALLOWED: dict[tuple[str, str], str] = {
     ("security.apitoken", "name"): "an API token's label",
     ("privacy.propagation", "recipient_name"): "a connection's or processor's name",
     ("privacy.processor", "name"): "a processor's business name (a courier, a gateway)",
+    ("privacy.processor", "privacy_email"): "the processor's privacy or DPO address, a role "
+                                            "mailbox of a business, where Art. 19 notices go",
     ("customers.customer", "email_marketing_state"): "a consent state (subscribed, ...) of a "
                                                      "customer whose contact is encrypted",
     ("customers.customer", "email_marketing_opt_in_level"): "how consent was confirmed "

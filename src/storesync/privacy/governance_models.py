@@ -101,6 +101,9 @@ class Processor(TenantModel):
     country = models.CharField(max_length=2)
     safeguard = models.CharField(max_length=10, choices=TransferSafeguard.choices)
     contract_reference = models.CharField(max_length=200, blank=True)
+    # Where the processor's privacy team (or DPO) takes notices of erasures, corrections and
+    # restrictions (GDPR Art. 19, 28(3)(e)); empty: those notices wait for one.
+    privacy_email = models.EmailField(max_length=254, blank=True)
     builtin = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -18,7 +18,9 @@ from django.db import IntegrityError, models, transaction
 from storesync.core.errors import Conflict, NotFound, ValidationError
 from storesync.core.models import Workspace
 from storesync.core.tenancy import workspace_scope
+from storesync.core.validation import validate_email_address
 from storesync.privacy.governance_models import Processor, ProcessorKind, TransferSafeguard
+from storesync.privacy.propagation import propagation_release_waiting
 from storesync.security import audit
 from storesync.security.access import data_subject, personal_data_access
 from storesync.security.fields import encrypted_fields
@@ -47,7 +49,8 @@ BUILTIN_PROFILES: dict[str, tuple[str, tuple[str, ...]]] = {
                                               "user.contact.phone", "order.reference",
                                               "order.amount")),
 }
-EDITABLE = ("name", "kind", "categories", "country", "safeguard", "contract_reference", "active")
+EDITABLE = ("name", "kind", "categories", "country", "safeguard", "contract_reference",
+            "privacy_email", "active")
 
 
 def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,6 +87,10 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
         if len(ref) > 200:
             raise ValidationError("at most 200 characters", field="contract_reference")
         out["contract_reference"] = ref
+    if "privacy_email" in values:
+        address = str(values["privacy_email"] or "").strip()
+        out["privacy_email"] = validate_email_address(address, field="privacy_email") \
+            if address else ""
     if "active" in values:
         out["active"] = bool(values["active"])
     return out
@@ -154,6 +161,7 @@ def processor_update(*, workspace_id: uuid.UUID, processor_id: uuid.UUID | str,
         raise ValidationError("not a field that can be changed", field=sorted(unknown)[0])
     country = _country(workspace_id)
     row = processor_get(workspace_id=workspace_id, processor_id=processor_id)
+    had_contact = row.privacy_email
     for name, value in _clean(changes).items():
         setattr(row, name, value)
     _check_transfer(row, country)
@@ -164,6 +172,11 @@ def processor_update(*, workspace_id: uuid.UUID, processor_id: uuid.UUID | str,
                 audit.record(action=audit.Action.PROCESSOR_UPDATED, actor=actor,
                              workspace_id=workspace_id, subject_type="processor",
                              subject_id=row.id, fields=sorted(changes))
+                if row.privacy_email and not had_contact:
+                    # The notices that waited for a contact go out now, from the worker.
+                    propagation_release_waiting(workspace_id=workspace_id,
+                                                recipient_type="processor",
+                                                recipient_id=str(row.id))
         except IntegrityError:
             raise Conflict("a processor with this name exists", field="name") from None
     return row
@@ -174,13 +187,18 @@ def processor_list(*, workspace_id: uuid.UUID) -> list[Processor]:
         return list(Processor.objects.order_by("-builtin", "name"))
 
 
-def shareable_fields(processor: Processor, model: type[models.Model]) -> dict[str, str]:
-    """field name -> category, for the fields of ``model`` this processor may receive."""
-    allowed = set(processor.categories)
+def field_categories(model: type[models.Model]) -> dict[str, str]:
+    """field name -> data category, for every field of ``model`` that can be shared."""
     fields = {f.name: f.category for f in encrypted_fields(model)
               if getattr(f, "personal", True)}
     fields.update(PLAIN_FIELD_CATEGORIES.get(model._meta.label_lower, {}))
-    return {name: cat for name, cat in fields.items() if cat in allowed}
+    return fields
+
+
+def shareable_fields(processor: Processor, model: type[models.Model]) -> dict[str, str]:
+    """field name -> category, for the fields of ``model`` this processor may receive."""
+    allowed = set(processor.categories)
+    return {name: cat for name, cat in field_categories(model).items() if cat in allowed}
 
 
 def share_payload(*, processor: Processor, record: models.Model,

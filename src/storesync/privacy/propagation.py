@@ -4,10 +4,13 @@ or the lifting of a restriction (GDPR Art. 19).
 One ``Propagation`` row per connection (from the subject's orders) and per processor
 (registered by the processors part of the privacy app) and action; the row is created in the
 same transaction as the local change. After commit, ``dispatch`` sends the action's signal
-(``SIGNALS``) for each due row; the channels app's receiver performs the platform call and
-reports back through ``propagation_record_result``. A row becomes ``succeeded`` only on that
-confirmation; without a receiver, or on an error, it stays pending and is retried with
-exponential backoff, then marked ``failed`` for a person to look at.
+(``SIGNALS``) for each due row; the receiver of the row's recipient type does the work and
+reports back. A channel (the channels app's receiver) confirms at once through
+``propagation_record_result``: only then is the row ``succeeded``; on an error it stays
+pending and is retried with exponential backoff, then marked ``failed`` for a person to look
+at. A processor is told by an email (``privacy.processor_notices``): its row is then ``sent``
+until staff record its answer (``propagation_answer_record``), or ``waiting`` while the
+processor has no privacy contact on file. Neither is retried by the dispatcher.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from storesync.core.errors import Conflict, NotFound
+from storesync.core.errors import Conflict, NotFound, ValidationError
+from storesync.core.ids import parse_id
 from storesync.core.logs import get_logger
 from storesync.core.tenancy import workspace_scope
 from storesync.privacy import signals
@@ -35,6 +39,10 @@ BASE_DELAY = timedelta(minutes=5)
 # (recipient_type, recipient_id, name) for the subject.
 RecipientResolver = Callable[[Subject], list[tuple[str, str, str]]]
 _resolvers: dict[str, RecipientResolver] = {}
+# Called with (request, subject, action) once the rows are created, in the same transaction
+# (the processors part notes how each processor knows the person, before anything changes).
+PlannedHook = Callable[[DataSubjectRequest, Subject, str], None]
+_planned_hooks: dict[str, PlannedHook] = {}
 
 
 # The actions a row can carry and the signal each sends.
@@ -52,8 +60,14 @@ def register_recipients(name: str, resolver: RecipientResolver) -> None:
     _resolvers[name] = resolver
 
 
+def register_planned(name: str, hook: PlannedHook) -> None:
+    """Run ``hook`` after ``plan`` created a request's rows for an action."""
+    _planned_hooks[name] = hook
+
+
 def plan(request: DataSubjectRequest, subject: Subject, *, action: str) -> int:
-    """Create the propagation rows (in the caller's transaction); returns how many."""
+    """Create the propagation rows (in the caller's transaction); returns how many. Called
+    before the local change, so that the planned hooks still see the data as it was."""
     if action not in SIGNALS:
         raise ValueError(f"unknown propagation action {action!r}")
     recipients = {("connection", str(c), "") for c in subject.connection_ids}
@@ -66,6 +80,8 @@ def plan(request: DataSubjectRequest, subject: Subject, *, action: str) -> int:
         Propagation(workspace_id=request.workspace_id, request=request, recipient_type=kind,
                     recipient_id=ident, recipient_name=name, action=action, next_attempt_at=now)
         for kind, ident, name in sorted(recipients)], ignore_conflicts=True)
+    for hook in _planned_hooks.values():
+        hook(request, subject, action)
     return len(recipients)
 
 
@@ -85,11 +101,12 @@ def _send(row: Propagation, request: DataSubjectRequest) -> str:
 
 
 def _outcome(row: Propagation, problem: str) -> tuple[bool, str]:
-    """(confirmed, problem) after the signal: a receiver that took the row reported through
-    ``propagation_record_result``; a row still pending then carries its reported error."""
+    """(settled, problem) after the signal. A receiver that took the row either confirmed it,
+    or handed it to a person (``sent``: a notice awaits the processor's answer; ``waiting``:
+    nothing can be sent yet); a row still pending carries its reported error and is retried."""
     state, reported = Propagation.objects.filter(id=row.id).values_list(
         "state", "last_error").get()
-    if state == Propagation.State.SUCCEEDED:
+    if state != Propagation.State.PENDING:
         return True, ""
     return False, problem or reported or "the recipient did not confirm"
 
@@ -104,9 +121,9 @@ def dispatch(*, workspace_id: uuid.UUID, request_id: uuid.UUID | None = None) ->
             rows = rows.filter(request_id=request_id)
         sent = 0
         for row in list(rows[:500]):
-            confirmed, problem = _outcome(row, _send(row, row.request))
+            settled, problem = _outcome(row, _send(row, row.request))
             sent += 1
-            if confirmed:
+            if settled:
                 continue
             with transaction.atomic():
                 row.attempts += 1
@@ -125,9 +142,11 @@ def dispatch(*, workspace_id: uuid.UUID, request_id: uuid.UUID | None = None) ->
 
 
 def propagation_record_result(*, workspace_id: uuid.UUID, propagation_id: uuid.UUID,
-                              ok: bool, error: str = "", note: str = "") -> Propagation:
+                              ok: bool, error: str = "", note: str = "", final: bool = False,
+                              actor: audit.Actor | None = None) -> Propagation:
     """A recipient confirmed (``ok``, with ``note``: what it did, in words) or failed; the
-    request completes when all confirmed."""
+    request completes when all confirmed. A failure is retried unless ``final`` (the
+    recipient refused, or could not comply): the row is then ``failed``, with ``note``."""
     with workspace_scope(workspace_id), transaction.atomic():
         row = Propagation.objects.select_for_update().filter(id=propagation_id).first()
         if row is None:
@@ -139,14 +158,74 @@ def propagation_record_result(*, workspace_id: uuid.UUID, propagation_id: uuid.U
                 Propagation.State.SUCCEEDED, timezone.now(), "", note[:500])
         else:
             row.last_error = error[:500] or "failed"
-        row.save(update_fields=["state", "confirmed_at", "last_error", "note"])
+            if final:
+                row.state, row.note = Propagation.State.FAILED, note[:500]
+        fields = ["state", "confirmed_at", "last_error", "note"]
+        if ok or final:
+            # The recipient answered: how it knew the person is no longer needed here.
+            row.subject_reference = None
+            fields.append("subject_reference")
+        row.save(update_fields=fields)
+        detail: dict[str, object] = {"recipient": f"{row.recipient_type}:{row.recipient_id}",
+                                     "action": row.action, "ok": ok}
+        if final:
+            detail["final"] = True
+        if actor is not None and note:
+            detail["note"] = note[:500]  # a person's record of the recipient's answer
         audit.record(action=audit.Action.PRIVACY_PROPAGATION_RESULT,
-                     actor=audit.Actor.system("channels"), workspace_id=workspace_id,
-                     subject_type="privacy_request", subject_id=row.request_id,
-                     detail={"recipient": f"{row.recipient_type}:{row.recipient_id}",
-                             "action": row.action, "ok": ok})
+                     actor=actor or audit.Actor.system("channels"), workspace_id=workspace_id,
+                     subject_type="privacy_request", subject_id=row.request_id, detail=detail)
         _maybe_complete(row.request_id)
     return row
+
+
+ANSWERS = ("confirmed", "refused")
+
+
+def propagation_answer_record(*, workspace_id: uuid.UUID, request_id: uuid.UUID | str,
+                              propagation_id: uuid.UUID | str, outcome: str, note: str,
+                              actor: audit.Actor) -> Propagation:
+    """Staff record a processor's answer to its notice: ``confirmed`` (the row succeeds and
+    the request completes once every row has) or ``refused`` (it refused or could not
+    comply: the row fails, and can be sent again). ``note`` says what the processor answered
+    and how ("DHL confirmed deletion by email 2026-11-20"); it is kept on the row and in the
+    audit log, so it must not repeat the person's data."""
+    if outcome not in ANSWERS:
+        raise ValidationError(f"one of {', '.join(ANSWERS)}", field="outcome")
+    note = note.strip()
+    if not note or len(note) > 500:
+        raise ValidationError("say what the processor answered, and how (at most 500 "
+                              "characters)", field="note")
+    rid = parse_id(request_id, what="request")
+    pid = parse_id(propagation_id, what="recipient")
+    with workspace_scope(workspace_id):
+        row = Propagation.objects.filter(id=pid, request_id=rid).first()
+        if row is None:
+            raise NotFound("no such recipient on this request")
+        if row.recipient_type != "processor":
+            raise Conflict("a channel confirms through its own connection: retry it instead",
+                           field="propagation_id")
+        return propagation_record_result(
+            workspace_id=workspace_id, propagation_id=row.id, ok=outcome == "confirmed",
+            error="the processor refused or could not comply", note=note,
+            final=outcome == "refused", actor=actor)
+
+
+def propagation_release_waiting(*, workspace_id: uuid.UUID, recipient_type: str,
+                                recipient_id: str) -> int:
+    """Rows that waited for this recipient (a processor's missing privacy contact) become due
+    again, sent by a job after commit; returns how many."""
+    with workspace_scope(workspace_id), transaction.atomic():
+        released = Propagation.objects.filter(
+            recipient_type=recipient_type, recipient_id=recipient_id,
+            state=Propagation.State.WAITING).update(
+            state=Propagation.State.PENDING, next_attempt_at=timezone.now())
+        if released:
+            from storesync.privacy.rights_tasks import dispatch_propagations
+
+            wid = str(workspace_id)
+            transaction.on_commit(lambda: dispatch_propagations(wid))
+    return released
 
 
 def propagation_retry(*, workspace_id: uuid.UUID, propagation_id: uuid.UUID) -> None:

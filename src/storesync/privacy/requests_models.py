@@ -89,9 +89,14 @@ class Propagation(TenantModel):
     a restriction (GDPR Art. 19); done only once it confirms."""
 
     class State(models.TextChoices):
-        PENDING = "pending"
+        PENDING = "pending"  # due to be sent (again) by the dispatcher
+        # Told by a notice (a processor's email): waits for staff to record its answer.
+        SENT = "sent"
+        # Cannot be sent until a person acts (a processor with no privacy contact on file).
+        WAITING = "waiting"
         SUCCEEDED = "succeeded"
-        FAILED = "failed"  # gave up after the last attempt; shown, can be retried by hand
+        # Gave up after the last attempt, or the recipient refused: shown, can be retried.
+        FAILED = "failed"
 
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE,
                                 related_name="propagations")
@@ -109,11 +114,19 @@ class Propagation(TenantModel):
     note = models.CharField(max_length=500, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)  # the latest notice went out
+    # How a processor knows the person when no order reference does (the email or phone it
+    # received), captured when the row is planned, before an erasure or correction changes
+    # it; cleared once the processor answered (see privacy.processor_notices).
+    subject_reference = EncryptedField(category="user.request.recipient_reference", null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(
             fields=["request", "recipient_type", "recipient_id", "action"],
             name="propagation_recipient_action")]
+
+    def data_subject(self) -> tuple[str, str]:
+        return "privacy_request", str(self.request_id)
 
 
 class SubjectRestriction(TenantModel):

@@ -14,7 +14,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from storesync.core.logs import get_logger
 from storesync.core.models import Workspace
 from storesync.core.tenancy import system_scope, workspace_scope
-from storesync.privacy import propagation, retention, services
+from storesync.privacy import lifts, propagation, retention, services
 from storesync.privacy.requests_models import DataSubjectRequest, Propagation, RequestStatus
 from storesync.security.access import Purpose, personal_data_access
 from storesync.security.audit import Actor
@@ -69,6 +69,14 @@ def run_request(workspace_id: str, request_id: str) -> None:
     services.dsr_run(workspace_id=uuid.UUID(workspace_id), request_id=request_id)
 
 
+@db_task(retries=5, retry_delay=60)
+def lift_restriction(workspace_id: str, request_id: str) -> int | None:
+    """Tell the requester that their restriction is about to be lifted, then lift it
+    (retried: a mail outage delays the lift, never skips the notice)."""
+    return lifts.restriction_lift_carry_out(workspace_id=uuid.UUID(workspace_id),
+                                            request_id=uuid.UUID(request_id))
+
+
 @db_task(retries=2, retry_delay=60)
 def dispatch_propagations(workspace_id: str) -> int:
     """Send the workspace's due propagations (a staff "retry now" enqueues this)."""
@@ -77,18 +85,24 @@ def dispatch_propagations(workspace_id: str) -> int:
 
 @db_periodic_task(crontab(minute="*/10"))
 def resume_requests() -> int:
-    """Every 10 minutes: re-run approved requests whose job died before finishing, and retry
-    due propagations."""
+    """Every 10 minutes: re-run approved requests whose job died before finishing, carry out
+    lifts still waiting for their notice, and retry due propagations."""
     stale = timezone.now() - timedelta(minutes=10)
     with system_scope():
         unfinished = list(DataSubjectRequest.objects.filter(
             status=RequestStatus.IN_PROGRESS, local_done_at__isnull=True,
             received_at__lt=stale).values_list("workspace_id", "id")[:200])
+        # Lifts whose job gave up (a long mail outage): the notice, then the lift, again.
+        lifting = list(DataSubjectRequest.objects.filter(
+            outcome__has_key="lift_requested_at").exclude(outcome__has_key="lifted_at")
+            .values_list("workspace_id", "id")[:200])
         retry = set(Propagation.objects.filter(
             state=Propagation.State.PENDING, next_attempt_at__lte=timezone.now())
             .values_list("workspace_id", flat=True).distinct())
     for wid, rid in unfinished:
         services.dsr_run(workspace_id=wid, request_id=rid)
+    for wid, rid in lifting:
+        lifts.restriction_lift_carry_out(workspace_id=wid, request_id=rid)
     for wid in retry:
         propagation.dispatch(workspace_id=wid)
     return len(unfinished)

@@ -18,7 +18,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from storesync.core.errors import Conflict, NotFound, ValidationError
@@ -242,7 +241,8 @@ def dsr_reject(*, workspace_id: uuid.UUID, request_id: uuid.UUID | str, actor: a
     return request
 
 
-def _subject(request: DataSubjectRequest) -> tuple[Subject, list[bytes]]:
+def request_subject(request: DataSubjectRequest) -> tuple[Subject, list[bytes]]:
+    """The request's subject and the blind-index digests of its email (an audited read)."""
     with personal_data_access(actor=SYSTEM, workspace_id=request.workspace_id,
                               purpose=Purpose.DATA_SUBJECT_REQUEST):
         email = request.email or ""
@@ -310,7 +310,7 @@ def dsr_run(*, workspace_id: uuid.UUID, request_id: uuid.UUID | str) -> DataSubj
 
 
 def _run_export(request: DataSubjectRequest) -> None:
-    subject, digests = _subject(request)
+    subject, digests = request_subject(request)
     with personal_data_access(actor=SYSTEM, workspace_id=request.workspace_id,
                               purpose=Purpose.DATA_SUBJECT_REQUEST):
         archive, counts = export.build_export(subject, request, digests)
@@ -329,10 +329,11 @@ def _run_export(request: DataSubjectRequest) -> None:
 
 
 def _run_erasure(request: DataSubjectRequest) -> None:
-    subject, digests = _subject(request)
+    subject, digests = request_subject(request)
     _notify(request, NOTICES[RequestKind.ERASURE])  # reads the address before it goes
-    counts = erasure.erase_locally(subject, request, digests)
+    # Planned first: how each processor knows the person is noted before it is erased.
     made = propagation.plan(request, subject, action="erasure")
+    counts = erasure.erase_locally(subject, request, digests)
     request.email = None
     request.email_bidx = None
     request.details = None
@@ -367,7 +368,7 @@ def _run_restriction(request: DataSubjectRequest) -> None:
                  workspace_id=request.workspace_id, subject_type="privacy_request",
                  subject_id=request.id, detail={"set": flag,
                                                 "customers": len(request.customer_ids)})
-    subject, _ = _subject(request)
+    subject, _ = request_subject(request)
     made = propagation.plan(request, subject, action="restriction")
     request.local_done_at = timezone.now()
     request.outcome = {**request.outcome, "flag": flag,
@@ -385,14 +386,15 @@ def _run_correction(request: DataSubjectRequest) -> None:
                               purpose=Purpose.DATA_SUBJECT_REQUEST):
         changes = json.loads(request.details or "{}")
     changes.pop("message", None)
-    subject, _ = _subject(request)
+    subject, _ = request_subject(request)
+    # Planned first: processors are told by the values they hold, not the corrected ones.
+    made = propagation.plan(request, subject, action="correction")
     for customer_id in subject.customer_ids:
         customer_update(workspace_id=request.workspace_id, customer_id=customer_id,
                         changes=changes, actor=SYSTEM)
     audit.record(action=audit.Action.PRIVACY_CORRECTION_APPLIED, actor=SYSTEM,
                  workspace_id=request.workspace_id, subject_type="privacy_request",
                  subject_id=request.id, fields=sorted(changes))
-    made = propagation.plan(request, subject, action="correction")
     request.local_done_at = timezone.now()
     request.outcome = {"corrected_fields": sorted(changes),
                        "customers": len(subject.customer_ids), "recipients": made}
@@ -411,14 +413,14 @@ _RUNNERS = {
 
 
 def restriction_lift(*, workspace_id: uuid.UUID, request_id: uuid.UUID | str,
-                     actor: audit.Actor) -> int:
-    """Lift the flag a restriction/objection/do-not-sell request set; returns customers.
+                     actor: audit.Actor) -> DataSubjectRequest:
+    """Staff lift the flag a restriction/objection/do-not-sell request set.
 
-    Only where this request's flag still stands: if a later request set the same flag again,
-    that later request is what keeps it (and what must be lifted). Every recipient of the
-    subject's data is told in turn (GDPR Art. 19): ``restriction_lift`` rows are planned in
-    this transaction and sent by a job after commit. A restriction whose recipients have not
-    all confirmed yet can be lifted too: the person's choice does not wait for a channel."""
+    The person is told first (GDPR Art. 18(3): "informed by the controller before the
+    restriction of processing is lifted"): this records the decision and enqueues a job that
+    emails the requester and only then lifts the flag and tells every recipient of the data
+    (``privacy.lifts``). A restriction whose recipients have not all confirmed yet can be
+    lifted too: the person's choice does not wait for a channel."""
     with workspace_scope(workspace_id), transaction.atomic():
         request = _locked(workspace_id, request_id)
         flag = request.outcome.get("flag")
@@ -427,26 +429,19 @@ def restriction_lift(*, workspace_id: uuid.UUID, request_id: uuid.UUID | str,
             raise Conflict("only a carried-out restriction can be lifted", field="action")
         if request.outcome.get("lifted_at"):
             raise Conflict("this restriction is already lifted", field="action")
-        by = f"{flag}_by"
-        still_this = Q(**{by: request}) | Q(**{f"{by}__isnull": True})
-        lifted = SubjectRestriction.objects.filter(
-            still_this, customer_id__in=request.customer_ids,
-        ).update(**{flag: False, by: None}, updated_at=timezone.now())
-        subject, _ = _subject(request)
-        told = propagation.plan(request, subject, action="restriction_lift")
-        request.outcome = {**request.outcome, "lifted_at": timezone.now().isoformat(),
-                           "lift_recipients": told}
+        if request.outcome.get("lift_requested_at"):
+            raise Conflict("this restriction is being lifted: the requester is told first",
+                           field="action")
+        request.outcome = {**request.outcome, "lift_requested_at": timezone.now().isoformat()}
         request.save(update_fields=["outcome"])
         audit.record(action=audit.Action.PRIVACY_RESTRICTION_CHANGED, actor=actor,
                      workspace_id=workspace_id, subject_type="privacy_request",
-                     subject_id=request.id, detail={"lifted": flag, "customers": lifted,
-                                                    "recipients": told})
-        if told:
-            from storesync.privacy.rights_tasks import dispatch_propagations
+                     subject_id=request.id, detail={"lift_requested": flag})
+        from storesync.privacy.rights_tasks import lift_restriction
 
-            wid = str(workspace_id)
-            transaction.on_commit(lambda: dispatch_propagations(wid))
-    return lifted
+        wid, rid = str(workspace_id), str(request.id)
+        transaction.on_commit(lambda: lift_restriction(wid, rid))
+    return request
 
 
 PLATFORM_TOPICS = {"customers/data_request": (RequestKind.ACCESS, "subject"),

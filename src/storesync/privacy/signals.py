@@ -4,9 +4,11 @@ All four are sent by ``propagation.dispatch`` — in a worker job, never in a we
 the local change has committed, once per due ``Propagation`` row (one per recipient). A
 receiver that handles the row's ``recipient_type`` does the recipient's work synchronously,
 reports with ``storesync.privacy.propagation.propagation_record_result`` (``ok=True`` when
-the recipient confirmed, ``ok=False`` with the reason otherwise) and returns True; receivers
-for other recipient types return None. A row left pending after the signal keeps its error
-and is retried with backoff.
+the recipient confirmed, ``ok=False`` with the reason otherwise) or hands the row to a
+person (``sent``: told, its answer awaited; ``waiting``: nothing can be sent yet), and returns
+True; receivers for other recipient types return None. Connections are the channels app's
+(``channels.propagation``), processors this app's (``privacy.processor_notices``). A row
+left pending after the signal keeps its error and is retried with backoff.
 
 kwargs of all (exactly what ``propagation._send`` sends):
 ``workspace_id`` (UUID), ``request_id`` (UUID), ``propagation_id`` (UUID),

@@ -1,5 +1,6 @@
 """Where the privacy engine's parts meet: consents appear in every access export, the
-processors a subject's data was shared with hear of its erasure and correction, and every
+processors a subject's data was shared with hear of its erasure, correction, restriction and
+the lifting of a restriction (an email to their privacy contact), and every
 marketing consent stored on a customer (at creation, by import, by a channel, by a later
 change) is written to the consent ledger.
 
@@ -12,12 +13,10 @@ from typing import Any
 
 from storesync.core.tenancy import workspace_scope
 from storesync.customers.signals import MarketingConsentGiven, marketing_consent_given
-from storesync.privacy import consent, export, propagation
+from storesync.privacy import consent, export, processor_notices, propagation
 from storesync.privacy.consent_models import ConsentEntry, SubjectType
 from storesync.privacy.governance_models import Processor
 from storesync.privacy.subject_data import Subject
-from storesync.security.audit import Action, chain_of
-from storesync.security.models import AuditEvent
 
 
 def consents_section(subject: Subject) -> list[dict[str, Any]]:
@@ -34,13 +33,10 @@ def consents_section(subject: Subject) -> list[dict[str, Any]]:
 def processor_recipients(subject: Subject) -> list[tuple[str, str, str]]:
     """The processors that received this subject's data: every ``share_payload`` call is an
     audit event naming the processor, so the audit log is the record of who got what."""
-    ids = [str(customer_id) for customer_id in subject.customer_ids]
-    if not ids:
+    processor_ids = set(processor_notices.processor_shares(
+        workspace_id=subject.workspace_id, customer_ids=subject.customer_ids))
+    if not processor_ids:
         return []
-    shared = AuditEvent.objects.filter(
-        chain=chain_of(subject.workspace_id), action=Action.PROCESSOR_SHARED,
-        subject_type=SubjectType.CUSTOMER, subject_id__in=ids).values_list("detail", flat=True)
-    processor_ids = {str(detail.get("processor_id")) for detail in shared if detail}
     with workspace_scope(subject.workspace_id):
         processors = Processor.objects.filter(id__in=processor_ids).values_list("id", "name")
         return [("processor", str(pid), name) for pid, name in processors]
@@ -56,5 +52,9 @@ def record_marketing_consents(sender: Any, *, workspace_id: Any, actor: Any,
 def install() -> None:
     export.register_export_section("consents", consents_section)
     propagation.register_recipients("processors", processor_recipients)
+    propagation.register_planned("processor_references", processor_notices.references_capture)
+    for action, signal in propagation.SIGNALS.items():
+        signal.connect(processor_notices.on_propagation_signal,
+                       dispatch_uid=f"storesync_privacy_processor_notice_{action}")
     marketing_consent_given.connect(record_marketing_consents,
                                     dispatch_uid="storesync_privacy_marketing_consent_ledger")

@@ -77,6 +77,8 @@ class Action(StrEnum):
     PRIVACY_RESTRICTION_CHANGED = "privacy.restriction_changed"
     PRIVACY_CORRECTION_APPLIED = "privacy.correction_applied"
     PRIVACY_PROPAGATION_RESULT = "privacy.propagation_result"
+    PRIVACY_PROCESSOR_NOTIFIED = "privacy.processor_notified"
+    PRIVACY_SUBJECT_NOTIFIED = "privacy.subject_notified"
     CHANNEL_PRIVACY_CALL = "channel.privacy_call"
     RETENTION_SWEPT = "privacy.retention_swept"
     RIGHTS_SETTINGS_CHANGED = "privacy.rights_settings_changed"

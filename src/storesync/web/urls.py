@@ -77,6 +77,8 @@ urlpatterns = [
     path("settings/privacy/processors/", privacy.processors_page, name="processors"),
     path("settings/privacy/processors/<uuid:processor_id>/toggle", privacy.processor_toggle,
          name="processor_toggle"),
+    path("settings/privacy/processors/<uuid:processor_id>/contact", privacy.processor_contact,
+         name="processor_contact"),
     path("settings/privacy/breaches/", privacy.breaches_page, name="breaches"),
     path("settings/privacy/breaches/<uuid:breach_id>/", privacy.breach_detail, name="breach"),
     path("customers/<uuid:customer_id>/consent", privacy.customer_consent,

@@ -80,9 +80,9 @@ def _request(ws, request) -> DataSubjectRequest:
 def test_each_restricting_kind_plans_a_row_per_recipient(shop, recipients, kind):
     conn, courier = recipients
     request = submitted_and_verified(shop.slug, kind)  # runs by itself once verified
-    # Nobody confirmed: the connection has no credentials, the courier no receiver.
+    # Nobody confirmed: the connection has no credentials, the courier no privacy contact.
     assert _rows(shop.ws, request) == {("connection", str(conn.id), "restriction", "pending"),
-                                       ("processor", str(courier.id), "restriction", "pending")}
+                                       ("processor", str(courier.id), "restriction", "waiting")}
     stored = _request(shop.ws, request)
     assert stored.status == RequestStatus.IN_PROGRESS and stored.local_done_at
     assert stored.outcome["recipients"] == 2
@@ -91,7 +91,7 @@ def test_each_restricting_kind_plans_a_row_per_recipient(shop, recipients, kind)
         assert SubjectRestriction.objects.get(customer_id=shop.customer.id).request_id == \
             request.id
         row = Propagation.objects.get(request_id=request.id, recipient_type="processor")
-    assert row.attempts == 1 and "no receiver" in row.last_error
+    assert row.attempts == 1 and "no privacy contact on file" in row.last_error
 
 
 def test_without_recipients_the_restriction_completes_at_once(shop):

@@ -129,6 +129,10 @@ class ProcessorForm(forms.Form):
     safeguard = forms.ChoiceField(label="Transfer safeguard", choices=TransferSafeguard.choices)
     contract_reference = forms.CharField(label="Contract / DPA reference", max_length=200,
                                          required=False)
+    privacy_email = forms.EmailField(
+        label="Privacy contact email", max_length=254, required=False,
+        help_text="Its privacy team or DPO. Erasures, corrections and restrictions of the data "
+                  "it received are emailed here (GDPR Art. 19); without one they wait.")
 
 
 @member_required(Perm.MANAGE_PRIVACY)
@@ -146,9 +150,30 @@ def processors_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{created.name} registered.")
             return redirect("web:processors")
+    listed = processors.processor_list(workspace_id=ws)
     return render(request, "storesync/privacy/processors.html", {
-        "processors": processors.processor_list(workspace_id=ws), "form": form,
+        "processors": listed, "form": form,
+        "without_contact": sum(1 for p in listed if not p.privacy_email),
     }, status=400 if form.errors else 200)
+
+
+@require_POST
+@member_required(Perm.MANAGE_PRIVACY)
+def processor_contact(request: HttpRequest, processor_id: uuid.UUID) -> HttpResponse:
+    """Set or change a processor's privacy contact; notices that waited for one go out."""
+    member = member_of(request)
+    try:
+        row = processors.processor_update(
+            workspace_id=member.workspace.id, processor_id=processor_id, actor=member.actor,
+            changes={"privacy_email": request.POST.get("privacy_email", "")})
+    except NotFound:
+        raise Http404("There is no such processor in this workspace.") from None
+    except StoresyncError as exc:
+        messages.error(request, f"Privacy contact: {exc.message}")
+    else:
+        messages.success(request, f"{row.name}: privacy contact "
+                                  f"{'saved' if row.privacy_email else 'removed'}.")
+    return redirect("web:processors")
 
 
 @require_POST

@@ -1,10 +1,12 @@
 """Settings → Privacy requests: the staff queue, by deadline, overdue flagged, and one
 request's page with its actions (approve, reject with a reason, lift a restriction, retry a
-recipient)."""
+recipient, record a processor's answer to its notice)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -39,13 +41,32 @@ def _act(request: HttpRequest, request_id: uuid.UUID) -> str:
         return "Rejected; the requester sees the reason."
     if action == "lift":
         services.restriction_lift(workspace_id=wid, request_id=request_id, actor=actor)
-        return ("Restriction lifted: the channels and service providers that received the "
-                "data are told in the background.")
+        return ("Lift under way: the requester is emailed first (GDPR Art. 18(3)); then the "
+                "restriction is lifted and the channels and service providers that received "
+                "the data are told in the background.")
     if action == "retry":
         propagation.propagation_retry(workspace_id=wid, propagation_id=uuid.UUID(
             request.POST.get("propagation_id", "")))
-        return "Retry queued: the channel is called again in the background."
+        return "Retry queued: the recipient is told again in the background."
+    if action == "answer":
+        row = propagation.propagation_answer_record(
+            workspace_id=wid, request_id=request_id,
+            propagation_id=request.POST.get("propagation_id", ""),
+            outcome=request.POST.get("outcome", ""), note=request.POST.get("note", ""),
+            actor=actor)
+        if row.state == "succeeded":
+            return f"Recorded: {row.recipient_name} confirmed."
+        return f"Recorded: {row.recipient_name} refused or could not comply."
     raise Http404("Unknown action.")
+
+
+def _lift_times(outcome: dict[str, Any]) -> dict[str, datetime | None]:
+    """The lift's moments, as datetimes the page shows in the workspace's zone."""
+    notice = outcome.get("lift_notice") or {}
+    raw = {"requested_at": outcome.get("lift_requested_at"),
+           "notice_sent_at": notice.get("sent_at"), "lifted_at": outcome.get("lifted_at")}
+    return {name: datetime.fromisoformat(value) if value else None
+            for name, value in raw.items()}
 
 
 @require_http_methods(["GET", "POST"])
@@ -63,7 +84,7 @@ def detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
             messages.error(request, getattr(exc, "message", "That recipient does not exist."))
         return redirect("web:privacy_detail", request_id=request_id)
     return render(request, "storesync/settings/privacy_detail.html", {
-        "item": item, "req": item.request,
+        "item": item, "req": item.request, "lift": _lift_times(item.request.outcome),
         "details": selectors.request_details(request=item.request, actor=member.actor),
         "propagations": selectors.request_propagations(workspace_id=member.workspace.id,
                                                        request_id=request_id)})
