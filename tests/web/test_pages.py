@@ -112,3 +112,10 @@ def test_a_removed_membership_falls_back_to_another_workspace(workspace):
 def test_own_static_files_are_served(db, path):
     response = Client().get(path)
     assert response.status_code == 200
+
+
+def test_times_are_labelled_with_the_zone_they_are_shown_in(owner_client):
+    """Staff pages show times in the workspace's business zone (India here): the column
+    headings name that zone, never a UTC it is not."""
+    html = owner_client.get("/settings/audit/").content.decode()
+    assert "When (Asia/Kolkata)" in html and "(UTC)" not in html

@@ -192,7 +192,9 @@ def test_processors_and_breaches_pages(workspace, owner_client, other_workspace)
         "contact": "dpo@acme.example"})
     assert recorded.status_code == 302, recorded.content
     detail = owner_client.get(recorded["Location"]).content.decode()
-    assert "2026-11-25 09:30 UTC" in detail
+    # Entered and shown in the workspace's business zone (India), and named as such; the
+    # notice to the authority states the same moment in UTC.
+    assert "2026-11-25 09:30 IST" in detail and "2026-11-25 04:00 UTC" in detail
     assert_no_inline_code(detail)
     owner_client.post(recorded["Location"], {"kind": "authority", "action": "sent"})
     assert "Sent " in owner_client.get(recorded["Location"]).content.decode()
