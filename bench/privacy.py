@@ -28,6 +28,7 @@ from django.utils import timezone  # noqa: E402
 
 from privacy_load import copy_rows, copy_rows_per_parent, load_until  # noqa: E402
 from storesync.catalog.services import ProductInput, VariantInput, product_create  # noqa: E402
+from storesync.core.models import Workspace  # noqa: E402
 from storesync.core.services import workspace_create  # noqa: E402
 from storesync.core.tenancy import system_scope, workspace_scope  # noqa: E402
 from storesync.customers.models import Customer  # noqa: E402
@@ -45,6 +46,8 @@ from storesync.privacy.requests_models import DataSubjectRequest, RequestStatus 
 from storesync.security.audit import Actor  # noqa: E402
 
 ACTOR = Actor.system("bench")
+FILLER_FIRST = 1_000_000  # filler order numbers start above this
+BIG_FIRST = 900_000_000  # the 1,000-order subjects' copies start above this
 ADDRESS = AddressInput(name="Bench Buyer", line1="1 Test Road", city="Pune", postcode="411001",
                        province_code="MH", phone="+91 98765 43210")
 
@@ -64,10 +67,10 @@ def _shop() -> tuple:
     return ws
 
 
-def _subject(ws, n: int, orders: int) -> tuple[Customer, str]:
-    email = f"subject.{n}@example.com"
+def _subject(ws, n: int, orders: int, run: str = "") -> tuple[Customer, str]:
+    email = f"subject.{run}{n}@example.com"
     customer = customer_create(workspace_id=ws, actor=ACTOR, data=CustomerInput(
-        first_name="Bench", last_name=f"Subject{n}", email=email, phone="+91 98765 43210",
+        first_name="Bench", last_name=f"Subject{run}{n}", email=email, phone="+91 98765 43210",
         address=ADDRESS))
     for _ in range(orders):
         order_create(workspace_id=ws, actor=ACTOR, data=OrderInput(
@@ -90,14 +93,18 @@ def _fill(ws, template_customer: Customer, customers: int, orders_per: int,
                               .values_list("id", flat=True))
     started = time.perf_counter()
     with system_scope():
-        loaded_customers = load_until(lambda offset, size: copy_rows(
+        # A reused database continues where the last load stopped.
+        have_customers = Customer.objects.filter(workspace_id=ws).count()
+        have_orders = Order.objects.filter(workspace_id=ws, number__gt=FILLER_FIRST,
+                                           number__lt=BIG_FIRST).count()
+        loaded_customers = have_customers + load_until(lambda offset, size: copy_rows(
             Customer, template_customer.id, size,
             {"id": "{uuid}", "email_bidx": "{random16}", "phone_bidx": "{random16}"}),
-            total=customers, chunk=50_000, budget_s=budget_s / 3)
-        order_total = loaded_customers * orders_per
+            total=max(customers - have_customers, 0), chunk=50_000, budget_s=budget_s / 3)
+        order_total = max(min(loaded_customers, customers) * orders_per - have_orders, 0)
 
         def orders_step(offset: int, size: int) -> None:
-            first = 1_000_000 + offset
+            first = FILLER_FIRST + have_orders + offset
             copy_rows(Order, template_order.id, size, {
                 "id": "{uuid}", "email_bidx": "{random16}",
                 "number": f"{first} + s.i",
@@ -109,8 +116,9 @@ def _fill(ws, template_customer: Customer, customers: int, orders_per: int,
                                      "p.number > %s AND p.number <= %s",
                                      [first, first + size], {"id": "{uuid}", "order_id": "p.id"})
 
-        loaded_orders = load_until(orders_step, total=order_total, chunk=100_000,
-                                   budget_s=max(budget_s - (time.perf_counter() - started), 1))
+        loaded_orders = have_orders + load_until(
+            orders_step, total=order_total, chunk=100_000,
+            budget_s=max(budget_s - (time.perf_counter() - started), 1))
     # Planner statistics, as autovacuum (PostgreSQL) or ``PRAGMA optimize`` (SQLite) keep them
     # in a running installation: without them SQLite's planner prefers the workspace index
     # to the blind-index and primary-key ones and scans the whole workspace.
@@ -147,13 +155,15 @@ def _pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
-def _big_subject(ws, n_orders: int) -> tuple[Customer, str]:
-    big = _subject(ws, 999_999, 1)
+def _big_subject(ws, n_orders: int, run: str) -> tuple[Customer, str]:
+    big = _subject(ws, 999_999, 1, run)
+    with workspace_scope(ws):  # each run's copies above the previous runs' numbers
+        run_offset = Order.objects.filter(number__gte=BIG_FIRST).count()
     with workspace_scope(ws):
         template = Order.objects.get(customer_id=big[0].id)
     with system_scope():
         copy_rows(Order, template.id, n_orders - 1, {
-            "id": "{uuid}", "number": "900000000 + s.i"})  # above any filler number
+            "id": "{uuid}", "number": f"{BIG_FIRST} + {run_offset} + s.i"})  # above filler
     return big
 
 
@@ -181,15 +191,24 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=600)
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument("--sweep", type=int, default=100_000)
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure again on a database an earlier run filled (topping it "
+                             "up to the counts asked for)")
     args = parser.parse_args()
     settings.HUEY.immediate = False
     call_command("migrate", verbosity=0)
-    ws = _shop()
-    subjects = [_subject(ws, n, 3) for n in range(args.samples * 2)]
+    with system_scope():
+        existing = Workspace.objects.filter(slug="bench").values_list("id", flat=True).first()
+    if existing is not None and not args.reuse:
+        raise SystemExit("the database already holds a bench workspace: pass --reuse")
+    ws = existing or _shop()
+    # Each run its own subjects (a reused database keeps the erased ones of earlier runs).
+    run = f"r{int(time.time())}." if existing else ""
+    subjects = [_subject(ws, n, 3, run) for n in range(args.samples * 2)]
     size = _fill(ws, subjects[0][0], args.customers, args.orders_per_customer, args.load_seconds)
     access = _timed_runs(ws, subjects[:args.samples], "access")
     erasure = _timed_runs(ws, subjects[args.samples:], "erasure")
-    big = _big_subject(ws, 1000)
+    big = _big_subject(ws, 1000, run)
     started = time.perf_counter()
     _timed_runs(ws, [big], "erasure")
     big_ms = (time.perf_counter() - started) * 1000

@@ -76,15 +76,42 @@ def _fresh_pg(name: str) -> str | None:
     return f"{PG_APP}/{name}"
 
 
-def run_one(script: str, database: str, extra: list[str], pg_name: str = PG_DATABASE) -> dict:
+KEYS = ROOT / "var" / "bench"  # git-ignored: master keys of PostgreSQL bench databases
+
+
+def _master_key(pg_name: str | None, *, reuse: bool) -> str:
+    """A new random master key, kept (0600, under var/) for a PostgreSQL database so that a
+    later ``--reuse`` run can open the data keys the first run wrapped with it."""
+    if pg_name is None:
+        return base64.urlsafe_b64encode(os.urandom(32)).decode()
+    path = KEYS / f"{pg_name}.key"
+    if reuse:
+        if not path.exists():
+            raise SystemExit(f"--reuse: no key for {pg_name} (was it filled by this checkout?)")
+        return path.read_text().strip()
+    KEYS.mkdir(parents=True, exist_ok=True)
+    key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
+def run_one(script: str, database: str, extra: list[str], pg_name: str = PG_DATABASE,
+            reuse: bool = False) -> dict:
+    """Run ``script`` on a fresh database (or, with ``reuse``, on the PostgreSQL database an
+    earlier run left, with its master key); returns the JSON object it printed."""
     with tempfile.TemporaryDirectory(prefix="storesync-bench-") as tmp:
-        url = (f"sqlite:///{tmp}/bench.db" if database == "sqlite"
-               else _fresh_pg(pg_name))
+        if database == "sqlite":
+            url: str | None = f"sqlite:///{tmp}/bench.db"
+        elif reuse:
+            url = f"{PG_APP}/{pg_name}" if _pg_version() else None
+        else:
+            url = _fresh_pg(pg_name)
         if url is None:
             return {"database": database, "skipped": "PostgreSQL is not reachable"}
+        key = _master_key(None if database == "sqlite" else pg_name, reuse=reuse)
         env = {**os.environ, "STORESYNC_DATA_DIR": tmp, "STORESYNC_DATABASE_URL": url,
-               "STORESYNC_MASTER_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-               "STORESYNC_LOG_LEVEL": "WARNING"}
+               "STORESYNC_MASTER_KEY": key, "STORESYNC_LOG_LEVEL": "WARNING"}
         env.pop("STORESYNC_REDIS_URL", None)
         done = subprocess.run([sys.executable, str(ROOT / "bench" / script), *extra], env=env,
                               capture_output=True, text=True, check=False)
@@ -181,14 +208,16 @@ def write_section(name: str, body: str) -> None:
 
 def _per_database(args: argparse.Namespace, name: str, script: str,
                   section: Callable[[list[dict]], str], describe: str,
-                  extra: Callable[[str], list[str]], pg_name: str | None = None) -> None:
+                  extra: Callable[[str], list[str]], pg_name: str | None = None,
+                  reuse: bool = False) -> None:
     """Run ``script`` once per database (each fresh), keep the results and write the
     ``name`` section of docs/benchmarks.md."""
     results: list[dict] = []
     for database in args.databases.split(","):
         print(f"{name} benchmark on {database}: {describe}", flush=True)
         result = run_one(script, database, extra(database),
-                         pg_name=pg_name or f"{PG_DATABASE}_{name}")
+                         pg_name=pg_name or f"{PG_DATABASE}_{name}",
+                         reuse=reuse and database == "postgres")
         print(json.dumps(result), flush=True)
         if "skipped" not in result:
             result["measured"] = machine()
@@ -241,10 +270,12 @@ def run_privacy(args: argparse.Namespace) -> None:
         customers = args.privacy_customers if database == "postgres" else \
             min(args.privacy_customers, 100_000)
         return ["--customers", str(customers), "--load-seconds",
-                str(args.privacy_load_seconds), "--samples", "10" if args.quick else "40"]
+                str(args.privacy_load_seconds), "--samples", "10" if args.quick else "40",
+                *(["--reuse"] if args.reuse and database == "postgres" else [])]
 
     _per_database(args, "privacy", "privacy.py", privacy_section,
-                  f"up to {args.privacy_customers:,} filler customers", extra)
+                  f"up to {args.privacy_customers:,} filler customers", extra,
+                  reuse=args.reuse)
 
 
 def run_channel_sync(args: argparse.Namespace) -> None:
@@ -277,6 +308,9 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--quick", action="store_true",
                         help="10,000 customers, 300 orders, 50,000 listed orders, 1 repetition")
+    parser.add_argument("--reuse", action="store_true",
+                        help="privacy: measure again on the PostgreSQL database the last run "
+                             "filled (topped up to the counts asked for) instead of a new one")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the figures; leave docs/benchmarks.md and bench/results alone")
     args = parser.parse_args()
