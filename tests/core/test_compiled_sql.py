@@ -27,7 +27,7 @@ VARIANT_FIELDS = [f.attname for f in Variant._meta.concrete_fields]
 
 
 def test_rows_equal_what_the_orm_loads(stock):
-    ws, variants, _, _ = stock
+    ws, _, _, _ = stock
     skus = ["KURTA-M", "KURTA-L", "NO-SUCH-SKU"]
     with workspace_scope(ws):
         fast = {v.sku: v for v in tenant_rows(Variant, where={"sku__in": skus})}
@@ -42,7 +42,7 @@ def test_rows_equal_what_the_orm_loads(stock):
 
 
 def test_related_fields_come_in_the_same_query_and_others_are_deferred(stock):
-    ws, variants, _, _ = stock
+    ws, _, _, _ = stock
     with workspace_scope(ws), CaptureQueriesContext(connection) as ctx:
         [variant] = tenant_rows(Variant, where={"sku": "KURTA-M"},
                                 related={"product": ("title",)})

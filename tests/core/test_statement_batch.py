@@ -22,7 +22,7 @@ def probe_table(db):
 
 def _labels() -> list[tuple[int, str]]:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, label FROM {TABLE} ORDER BY id")  # noqa: S608
+        cursor.execute(f"SELECT id, label FROM {TABLE} ORDER BY id")
         return [tuple(row) for row in cursor.fetchall()]
 
 
