@@ -164,11 +164,12 @@ def _order_inputs(workspace_id: uuid.UUID, data: OrderInput
     transaction rolls it back."""
     location_query = _location_query(data.location_id)
     variants_query = _variants_query([line.sku.strip() for line in data.lines])
-    statements = [location_query.statement, next_number_statement(workspace_id),
-                  variants_query.statement]
-    found = run_statements([s for s in statements if s is not None])
-    location_rows, number_rows, variant_rows = (
-        found if variants_query.statement is not None else [*found, None])
+    # Neither is ever empty (an order has lines), so both have a statement to send.
+    assert location_query.statement is not None
+    assert variants_query.statement is not None
+    location_rows, number_rows, variant_rows = run_statements([
+        location_query.statement, next_number_statement(workspace_id),
+        variants_query.statement])
     location = _location_found(location_query.instances(location_rows), data.location_id)
     assert number_rows is not None
     return (location, int(number_rows[0][0]),
