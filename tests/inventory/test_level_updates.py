@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import uuid
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from storesync.core.tenancy import workspace_scope
 from storesync.inventory import services
-from storesync.inventory.level_updates import Guard, level_update
+from storesync.inventory.level_updates import (
+    Guard,
+    LevelAfter,
+    LevelChange,
+    level_update,
+    level_updates,
+)
 from storesync.inventory.models import Level
 from tests.conftest import ACTOR
 
@@ -60,3 +68,24 @@ def test_another_workspaces_level_is_not_touched(stock):
                    guard=None) is None
     with workspace_scope(level.workspace_id):
         assert Level.objects.get(id=level.id).on_hand == 5
+
+
+def test_several_levels_change_together_each_under_its_own_guard(stock):
+    ws, variants, main, _ = stock
+    medium = _received(stock, 5)
+    services.stock_receive(workspace_id=ws, variant_id=variants["KURTA-L"].id,
+                           location_id=main.id, quantity=1, actor=ACTOR)
+    with workspace_scope(ws):
+        large = Level.objects.get(variant=variants["KURTA-L"], location=main)
+        with CaptureQueriesContext(connection) as ctx:
+            results = level_updates([
+                LevelChange(medium.id, 0, 3, Guard.available_at_least(3)),
+                LevelChange(large.id, 0, 2, Guard.available_at_least(2)),  # only 1 there
+                LevelChange(medium.id, -1, 0, Guard.on_hand_stays_covered(-1)),
+            ], workspace_id=ws, now=timezone.now())
+        fresh = {level.id: (level.on_hand, level.reserved) for level in Level.objects.all()}
+    # In the order given: the third change sees the first one's reservation.
+    assert results == [LevelAfter(5, 3), None, LevelAfter(4, 3)]
+    assert fresh[medium.id] == (4, 3) and fresh[large.id] == (1, 0)
+    # One round trip on PostgreSQL; SQLite runs the three UPDATEs one after the other.
+    assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 3)

@@ -165,3 +165,43 @@ def test_concurrent_buyers_of_the_last_unit_exactly_one_wins(stock):
     assert sorted(outcomes) == ["lost"] * 7 + ["won"]
     level = _level(ws, m, main)
     assert (level.on_hand, level.reserved) == (1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reservations_of_two_levels_in_either_order_never_deadlock(stock):
+    # A reservation's UPDATEs are sent together (one round trip on PostgreSQL) and run in
+    # primary-key order whatever the order of its lines, so two reservations of the same two
+    # levels wait for each other instead of deadlocking; none oversells.
+    ws, variants, main, _ = stock
+    m, large = variants["KURTA-M"], variants["KURTA-L"]
+    for variant in (m, large):
+        services.stock_receive(workspace_id=ws, variant_id=variant.id, location_id=main.id,
+                               quantity=40, actor=ACTOR)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def buyer(n: int) -> None:
+        lines = [StockLine(m.id, main.id, 1), StockLine(large.id, main.id, 1)]
+        try:
+            barrier.wait(timeout=10)
+            for i in range(10):
+                services.stock_reserve(workspace_id=ws, reference=f"order:{n}-{i}",
+                                       actor=ACTOR, lines=lines if (n + i) % 2 else lines[::-1])
+                outcomes.append("won")
+        except InsufficientStock:
+            outcomes.append("lost")
+        except BaseException as exc:  # a deadlock or any other failure fails the test
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=buyer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(outcomes) == ["won"] * 40
+    assert [(_level(ws, v, main).on_hand, _level(ws, v, main).reserved)
+            for v in (m, large)] == [(40, 40), (40, 40)]
+    with workspace_scope(ws):
+        assert Movement.objects.filter(kind="reserve").count() == 80

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from django.db.models.signals import post_save, pre_save
 
 from storesync.core.errors import Conflict, ValidationError
+from storesync.core.models import Workspace
 from storesync.core.tenancy import workspace_scope
-from storesync.inventory.models import Level
+from storesync.inventory.models import Level, Location
 from storesync.inventory.services import InsufficientStock
 from storesync.orders.models import Order
 from storesync.orders.services import (
@@ -120,3 +124,47 @@ def test_channel_order_imported_once(shop):
     order_create(workspace_id=ws, actor=ACTOR, data=data)
     with pytest.raises(Conflict):
         order_create(workspace_id=ws, actor=ACTOR, data=data)
+
+
+def test_order_rows_are_sent_with_the_orders_model_signals(shop):
+    ws, _, _ = shop
+    seen = []
+
+    def on_save(sender, instance, **kwargs):
+        seen.append((kwargs["signal"] is pre_save, kwargs.get("created"), instance.number))
+
+    pre_save.connect(on_save, sender=Order, weak=False)
+    post_save.connect(on_save, sender=Order, weak=False)
+    try:
+        order = order_create(workspace_id=ws, actor=ACTOR, data=OrderInput(
+            lines=[LineInput(sku="KURTA-M", quantity=1)], shipping_address=PUNE))
+    finally:
+        pre_save.disconnect(on_save, sender=Order)
+        post_save.disconnect(on_save, sender=Order)
+    assert seen == [(True, None, order.number), (False, True, order.number)]
+    # The returned order is a stored row: saving it again updates it.
+    assert not order._state.adding
+    with workspace_scope(ws):
+        order.name = "#A-1"
+        order.save(update_fields=["name"])
+        assert Order.objects.get(id=order.id).name == "#A-1"
+
+
+def test_the_location_and_the_workspace_currency_are_read_with_the_order(shop):
+    ws, _, main = shop
+    Workspace.objects.filter(id=ws).update(currency="USD")
+    order = order_create(workspace_id=ws, actor=ACTOR, data=OrderInput(
+        lines=[LineInput(sku="KURTA-M", quantity=1)], shipping_address=PUNE,
+        location_id=main.id))
+    assert order.currency == "USD"
+    with workspace_scope(ws):
+        Location.objects.update(is_active=False)
+    for location_id in (main.id, None):
+        with pytest.raises(ValidationError) as err:
+            order_create(workspace_id=ws, actor=ACTOR, data=OrderInput(
+                lines=[LineInput(sku="KURTA-M", quantity=1)], shipping_address=PUNE,
+                location_id=location_id))
+        assert err.value.field == "location_id"
+    with pytest.raises(Workspace.DoesNotExist):
+        order_create(workspace_id=uuid.uuid4(), actor=ACTOR, data=OrderInput(
+            lines=[LineInput(sku="KURTA-M", quantity=1)], shipping_address=PUNE))

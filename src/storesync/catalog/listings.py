@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from storesync.catalog.models import Listing, ListingStatus, Variant
+from storesync.core.compiled_sql import tenant_rows
 from storesync.core.errors import Conflict, NotFound, ValidationError
 from storesync.core.ids import parse_id
 from storesync.core.pagination import Page, keyset_page
@@ -163,8 +164,9 @@ def listings_active_for_variants(*, workspace_id: uuid.UUID,
                                  variant_ids: Iterable[uuid.UUID]) -> list[Listing]:
     """The active listings of these variants, on every connection."""
     with workspace_scope(workspace_id):
-        return list(Listing.objects.filter(variant_id__in=list(variant_ids),
-                                           status=ListingStatus.ACTIVE).order_by("id"))
+        # A compiled read: every stock change (each order) asks this (ADR 0027).
+        return tenant_rows(Listing, where={"variant_id__in": sorted(set(variant_ids)),
+                                           "status": ListingStatus.ACTIVE}, order_by=("id",))
 
 
 @dataclass(slots=True)

@@ -18,9 +18,18 @@ from django.utils import timezone
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.in_ import gstin as stdnum_gstin
 
+from storesync.core.bulkwrite import insert_statements
+from storesync.core.compiled_sql import tenant_rows
 from storesync.core.errors import Conflict, NotFound, ValidationError
+from storesync.core.statement_batch import run_statements
 from storesync.core.tenancy import workspace_scope
-from storesync.inventory.level_updates import Guard, level_update
+from storesync.inventory.level_updates import (
+    Guard,
+    LevelAfter,
+    LevelChange,
+    level_update,
+    level_updates,
+)
 from storesync.inventory.models import (
     Level,
     Location,
@@ -197,8 +206,9 @@ def _levels(lines: Sequence[StockLine]) -> dict[tuple[uuid.UUID, uuid.UUID], Lev
     """The level of every (variant, location) of ``lines``: one query for those that exist,
     ``_level`` (which creates it) for any that does not yet."""
     wanted = {(line.variant_id, line.location_id) for line in lines}
-    found = {(level.variant_id, level.location_id): level for level in Level.objects.filter(
-        variant_id__in={v for v, _ in wanted}, location_id__in={loc for _, loc in wanted})}
+    found = {(level.variant_id, level.location_id): level for level in tenant_rows(
+        Level, where={"variant_id__in": sorted({v for v, _ in wanted}),
+                      "location_id__in": sorted({loc for _, loc in wanted})})}
     for variant_id, location_id in wanted - set(found):
         found[(variant_id, location_id)] = _level(variant_id, location_id)
     return found
@@ -215,6 +225,14 @@ def _change(level: Level, *, kind: MovementKind, on_hand: int = 0, reserved: int
                          guard=guard)
     if after is None:
         raise InsufficientStock("not enough stock", field="quantity")
+    return _movement(level, after, kind=kind, on_hand=on_hand, reserved=reserved, reason=reason,
+                     reference=reference, actor=actor, override=override)
+
+
+def _movement(level: Level, after: LevelAfter, *, kind: MovementKind, on_hand: int,
+              reserved: int, reason: str, reference: str, actor: audit.Actor,
+              override: bool = False) -> Movement:
+    """The ledger row of a change applied to ``level`` (not saved yet)."""
     return Movement(
         workspace_id=level.workspace_id, level_id=level.id, kind=kind, on_hand_delta=on_hand,
         reserved_delta=reserved, on_hand_after=after.on_hand,
@@ -327,23 +345,26 @@ def stock_reserve(*, workspace_id: uuid.UUID, lines: Sequence[StockLine], refere
         _positive(line.quantity)
     with workspace_scope(workspace_id), transaction.atomic(savepoint=savepoint):
         levels = _levels(lines)
+        # Primary-key order, so that two orders for the same levels cannot deadlock: the
+        # UPDATEs are sent together but run, and lock, in this order.
+        ordered = sorted(lines, key=lambda ln: levels[(ln.variant_id, ln.location_id)].id)
+        afters = level_updates([
+            LevelChange(levels[(line.variant_id, line.location_id)].id, 0, line.quantity,
+                        None if allow_oversell else Guard.available_at_least(line.quantity))
+            for line in ordered], workspace_id=workspace_id, now=timezone.now())
         reservations, movements = [], []
-        # Primary-key order, so that two orders for the same levels cannot deadlock.
-        for line in sorted(lines, key=lambda ln: levels[(ln.variant_id, ln.location_id)].id):
+        for line, after in zip(ordered, afters, strict=True):
             level = levels[(line.variant_id, line.location_id)]
-            try:
-                guard = None if allow_oversell else Guard.available_at_least(line.quantity)
-                movements.append(_change(level, kind=MovementKind.RESERVE,
-                                         reserved=line.quantity, guard=guard,
-                                         reference=reference, actor=actor))
-            except InsufficientStock:
+            if after is None:  # the guard failed; the caller's rollback undoes the others
                 raise InsufficientStock(
                     f"only {level.available} available of variant {line.variant_id} at this "
-                    "location", field="quantity") from None
+                    "location", field="quantity")
+            movements.append(_movement(level, after, kind=MovementKind.RESERVE,
+                                       on_hand=0, reserved=line.quantity, reason="",
+                                       reference=reference, actor=actor))
             reservations.append(Reservation(workspace_id=workspace_id, level_id=level.id,
                                             quantity=line.quantity, reference=reference))
-        Movement.objects.bulk_create(movements)
-        Reservation.objects.bulk_create(reservations)
+        run_statements([*insert_statements(movements), *insert_statements(reservations)])
         send_stock_changed(workspace_id=workspace_id,
                            variant_ids=[line.variant_id for line in lines])
     return reservations

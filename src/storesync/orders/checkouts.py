@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from storesync.core.compiled_sql import tenant_update
 from storesync.core.errors import Conflict, ValidationError
 from storesync.core.models import Workspace
 from storesync.core.tenancy import workspace_scope
@@ -115,6 +116,7 @@ def checkouts_recover(*, order: Order, email: str) -> int:
     checkouts as recovered by ``order`` (matched on the email's blind index)."""
     index = AbandonedCheckout._meta.get_field("email_bidx")
     digests = index.candidates(AbandonedCheckout, order.workspace_id, email)
-    return AbandonedCheckout.objects.filter(
-        email_bidx__in=digests, recovered_order=None, abandoned_at__lte=order.placed_at,
-    ).update(recovered_order=order, recovered_at=timezone.now())
+    # A compiled UPDATE (ADR 0027): it runs for every order with an email.
+    return tenant_update(AbandonedCheckout, where={
+        "email_bidx__in": digests, "recovered_order": None, "abandoned_at__lte": order.placed_at,
+    }, values={"recovered_order": order.id, "recovered_at": timezone.now()})

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from django.db import transaction
 from django.db.models import F
 
+from storesync.core.bulkwrite import tenant_bulk_insert
 from storesync.core.errors import Conflict, NotFound, ValidationError
 from storesync.core.tenancy import workspace_scope
 from storesync.inventory import services as inventory
@@ -54,11 +55,18 @@ def order_locked(order_id: uuid.UUID) -> Order:
     return order
 
 
-def fulfillment_orders_open(order: Order, lines: Sequence[OrderLine], *,
-                            new_order: bool = False) -> list[FulfillmentOrder]:
-    """Create the missing fulfillment orders of ``order``: one per location of its lines.
+def fulfillment_orders_open(order: Order, lines: Sequence[OrderLine]) -> list[FulfillmentOrder]:
+    """Create the missing fulfillment orders of ``order``: one per location of its lines."""
+    created = fulfillment_orders_missing(order, lines)
+    tenant_bulk_insert(created)
+    return created
 
-    ``new_order``: the order was inserted in this transaction, so it has none yet (saves a
+
+def fulfillment_orders_missing(order: Order, lines: Sequence[OrderLine], *,
+                               new_order: bool = False) -> list[FulfillmentOrder]:
+    """The fulfillment orders ``order`` lacks, one per location of its lines, not saved yet.
+
+    ``new_order``: the order is being stored in this transaction, so it has none yet (saves a
     query). A line's location already loaded on it is not read again."""
     location_ids = {line.location_id for line in lines if line.location_id}
     existing = set() if new_order else set(
@@ -69,13 +77,11 @@ def fulfillment_orders_open(order: Order, lines: Sequence[OrderLine], *,
     missing = location_ids - existing - set(kinds)
     if missing:
         kinds.update(Location.objects.filter(id__in=missing).values_list("id", "kind"))
-    created = [FulfillmentOrder(
+    return [FulfillmentOrder(
         workspace_id=order.workspace_id, order=order, location_id=location_id,
         managed_by=FulfillmentOrder.ManagedBy.THIRD_PARTY
         if kinds[location_id] == LocationKind.THIRD_PARTY else FulfillmentOrder.ManagedBy.MERCHANT,
     ) for location_id in sorted(location_ids - existing)]
-    FulfillmentOrder.objects.bulk_create(created)
-    return created
 
 
 def fulfillment_orders_with_work(order: Order) -> list[FulfillmentOrder]:

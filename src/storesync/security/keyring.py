@@ -227,12 +227,15 @@ class Keyring:
 
     def live_key_ids(self, workspace_id: uuid.UUID | None) -> list[int]:
         """Active first, then retiring: the keys a blind-index lookup must try."""
+        from storesync.core.compiled_sql import tenant_rows
         from storesync.security.models import DataKey
 
-        rows = DataKey.objects.filter(
-            for_workspace(workspace_id), state__in=[DataKey.State.ACTIVE, DataKey.State.RETIRING]
-        ).values_list("id", "state")
-        return [kid for kid, state in sorted(rows, key=lambda r: r[1] != DataKey.State.ACTIVE)]
+        # A compiled read (ADR 0027): every order with an email looks its buyer up.
+        # ``workspace: None`` is the system keys, as ``for_workspace`` has it.
+        keys = tenant_rows(DataKey, where={
+            "workspace": workspace_id, "state__in": [DataKey.State.ACTIVE, DataKey.State.RETIRING],
+        }, fields=("state",))
+        return [key.id for key in sorted(keys, key=lambda k: k.state != DataKey.State.ACTIVE)]
 
     def forget_active(self, workspace_id: uuid.UUID | None) -> None:
         with self._lock:
