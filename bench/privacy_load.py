@@ -37,24 +37,38 @@ def _series(n: int) -> str:
         "SELECT i FROM r) AS s"
 
 
+def _key(model: type[models.Model], template_id: uuid.UUID) -> object:
+    """The template row's primary key as the database takes it."""
+    pk = model._meta.pk
+    assert pk is not None
+    return pk.get_db_prep_value(template_id, connection)
+
+
+def _copy_parts(model: type[models.Model], overrides: dict[str, str]) -> tuple[str, str, str]:
+    """The column list, the SELECT list (template columns, or the overriding expressions with
+    ``{uuid}``/``{random16}`` expanded) and the subquery ``t`` reading the template row (its
+    key is the one parameter)."""
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        column = connection.ops.quote_name(field.column)
+        columns.append(column)
+        expr = overrides.get(field.column, f"t.{column}")
+        values.append(expr.format(uuid=_uuid_sql(), random16=_random16_sql()))
+    pk = model._meta.pk
+    assert pk is not None
+    template = f"(SELECT * FROM {model._meta.db_table} WHERE {pk.column} = %s) AS t"
+    return ", ".join(columns), ", ".join(values), template
+
+
 def copy_rows(model: type[models.Model], template_id: uuid.UUID, n: int,
               overrides: dict[str, str]) -> None:
     """Insert ``n`` copies of one row, with SQL expressions (over ``s.i``, the row number, and
     ``t``, the template) replacing some columns; ``{uuid}``/``{random16}`` are expanded."""
-    table = model._meta.db_table
-    columns, values = [], []
-    for field in model._meta.concrete_fields:
-        column = field.column
-        columns.append(connection.ops.quote_name(column))
-        expr = overrides.get(column, f"t.{connection.ops.quote_name(column)}")
-        values.append(expr.format(uuid=_uuid_sql(), random16=_random16_sql()))
-    pk = model._meta.pk
-    assert pk is not None
-    template = pk.get_db_prep_value(template_id, connection)
-    sql = (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
-           f"FROM {_series(n)}, (SELECT * FROM {table} WHERE {pk.column} = %s) AS t")
+    columns, values, template = _copy_parts(model, overrides)
+    sql = (f"INSERT INTO {model._meta.db_table} ({columns}) SELECT {values} "
+           f"FROM {_series(n)}, {template}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [template])
+        cursor.execute(sql, [_key(model, template_id)])
 
 
 def copy_rows_per_parent(model: type[models.Model], template_id: uuid.UUID,
@@ -64,21 +78,12 @@ def copy_rows_per_parent(model: type[models.Model], template_id: uuid.UUID,
     workspace that ``parent_where`` selects: order lines for a range of filler orders, say.
     ``overrides`` are SQL expressions over ``p`` and ``t`` (the template), as in
     ``copy_rows``."""
-    table, parent_table = model._meta.db_table, parent._meta.db_table
-    columns, values = [], []
-    for field in model._meta.concrete_fields:
-        column = field.column
-        columns.append(connection.ops.quote_name(column))
-        expr = overrides.get(column, f"t.{connection.ops.quote_name(column)}")
-        values.append(expr.format(uuid=_uuid_sql(), random16=_random16_sql()))
-    pk = model._meta.pk
-    assert pk is not None
-    template = pk.get_db_prep_value(template_id, connection)
-    sql = (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
-           f"FROM (SELECT * FROM {table} WHERE {pk.column} = %s) AS t "
-           f"JOIN {parent_table} AS p ON p.workspace_id = t.workspace_id WHERE {parent_where}")
+    columns, values, template = _copy_parts(model, overrides)
+    sql = (f"INSERT INTO {model._meta.db_table} ({columns}) SELECT {values} FROM {template} "
+           f"JOIN {parent._meta.db_table} AS p ON p.workspace_id = t.workspace_id "
+           f"WHERE {parent_where}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [template, *params])
+        cursor.execute(sql, [_key(model, template_id), *params])
 
 
 def load_until(step: Callable[[int, int], None], *, total: int, chunk: int,
