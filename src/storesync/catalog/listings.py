@@ -198,13 +198,6 @@ def listings_to_push(*, workspace_id: uuid.UUID,
         return {row[0]: PushTarget(*row) for row in rows}
 
 
-def listings_by_ids(*, workspace_id: uuid.UUID,
-                    listing_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Listing]:
-    with workspace_scope(workspace_id):
-        return {listing.id: listing for listing in
-                Listing.objects.filter(id__in=list(listing_ids)).select_related("variant")}
-
-
 def listings_of_connection(*, workspace_id: uuid.UUID, connection_id: uuid.UUID,
                            listing_id: uuid.UUID | None = None) -> list[Listing]:
     """The connection's listings (or the one named) with their variants, oldest first."""

@@ -144,8 +144,9 @@ class _EncryptedAttribute:
             identity = row[2]
         else:
             identity = _row_identity(instance)
-        # keyring.open_blob, inlined: the process keyring's opener for this key, found by the
-        # ciphertext's version-and-key prefix (the first use of a key goes the long way).
+        # The process keyring's opener for this key, found by the ciphertext's version-and-key
+        # prefix; the first use of a key (or a malformed value) goes through Keyring.decrypt,
+        # which unwraps the key or raises DecryptionError.
         ring = keyring._keyring
         opener = ring.openers.get(blob[:_PREFIX]) if ring is not None else None
         if opener is not None and len(blob) >= _MIN_BLOB:
@@ -156,7 +157,7 @@ class _EncryptedAttribute:
                 raise keyring.DecryptionError(
                     "ciphertext does not belong to this row or was altered") from None
         else:
-            plain = keyring.open_blob(blob, self.aad_prefix + identity).decode()
+            plain = keyring.get().decrypt(blob, aad=self.aad_prefix + identity).decode()
         return plain
 
     def __set__(self, instance: models.Model, value: Any) -> None:

@@ -296,18 +296,6 @@ class DecryptionError(Exception):
 _keyring: Keyring | None = None
 
 
-def open_blob(blob: bytes, aad: bytes) -> bytes:
-    """``get().decrypt(blob, aad=aad)`` without the method and keyword overhead (hot path)."""
-    ring = _keyring or get()
-    opener = ring.openers.get(blob[:PREFIX_LEN])
-    if opener is None or len(blob) < MIN_BLOB_LEN:
-        return ring.decrypt(blob, aad=aad)  # first use of the key, or a malformed value
-    try:
-        return opener(blob[PREFIX_LEN:HEADER_LEN], blob[HEADER_LEN:], blob[:HEADER_LEN] + aad)
-    except InvalidTag:
-        raise DecryptionError("ciphertext does not belong to this row or was altered") from None
-
-
 def seal(plaintext: bytes, workspace_id: uuid.UUID | None, aad: bytes) -> bytes:
     """``get().encrypt(...)`` without the method and keyword overhead (hot path)."""
     ring = _keyring or get()
